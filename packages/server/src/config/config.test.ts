@@ -1,0 +1,87 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors.js';
+import { loadConfig } from './config.js';
+
+const emptyDir = () => mkdtempSync(path.join(tmpdir(), 'atelier-config-'));
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const cwd = emptyDir();
+    const config = loadConfig({ env: {}, cwd });
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      dataDir: path.join(cwd, 'data'),
+      modelsDir: path.join(cwd, 'data', 'models'),
+      databaseUrl: undefined,
+      bootstrapApiKey: undefined,
+      logLevel: 'info',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads the environment', () => {
+    const cwd = emptyDir();
+    const config = loadConfig({
+      env: {
+        ATELIER_HOST: '0.0.0.0',
+        ATELIER_PORT: '9001',
+        ATELIER_DATA_DIR: 'state',
+        ATELIER_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+        ATELIER_BOOTSTRAP_API_KEY: 'sk-bootstrap-0123456789abcdef',
+        ATELIER_LOG_LEVEL: 'debug',
+      },
+      cwd,
+    });
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.port).toBe(9001);
+    expect(config.dataDir).toBe(path.join(cwd, 'state'));
+    expect(config.modelsDir).toBe(path.join(cwd, 'state', 'models'));
+    expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/test');
+    expect(config.logLevel).toBe('debug');
+  });
+
+  it('reads atelier.config.json with env names or camelCase keys; the environment wins', () => {
+    const cwd = emptyDir();
+    writeFileSync(
+      path.join(cwd, 'atelier.config.json'),
+      JSON.stringify({ port: 7000, ATELIER_LOG_LEVEL: 'warn', host: '::1' }),
+    );
+    const config = loadConfig({ env: { ATELIER_HOST: '127.0.0.2' }, cwd });
+    expect(config.port).toBe(7000);
+    expect(config.logLevel).toBe('warn');
+    expect(config.host).toBe('127.0.0.2');
+  });
+
+  it.each([
+    [{ ATELIER_PORT: 'eighty' }, /ATELIER_PORT="eighty"/],
+    [{ ATELIER_PORT: '70000' }, /ATELIER_PORT/],
+    [{ ATELIER_LOG_LEVEL: 'loud' }, /ATELIER_LOG_LEVEL="loud"/],
+    [{ ATELIER_DATABASE_URL: 'mysql://x' }, /ATELIER_DATABASE_URL/],
+    [{ ATELIER_BOOTSTRAP_API_KEY: 'short' }, /ATELIER_BOOTSTRAP_API_KEY/],
+  ])('rejects %j with one clear line', (env, pattern) => {
+    const run = () => loadConfig({ env, cwd: emptyDir() });
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(pattern);
+    try {
+      run();
+    } catch (error) {
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('rejects a config file that is not JSON or has unknown keys', () => {
+    const broken = emptyDir();
+    writeFileSync(path.join(broken, 'atelier.config.json'), '{ port: 1');
+    expect(() => loadConfig({ env: {}, cwd: broken })).toThrow(/not valid JSON/);
+    const unknown = emptyDir();
+    writeFileSync(path.join(unknown, 'atelier.config.json'), JSON.stringify({ prot: 1 }));
+    expect(() => loadConfig({ env: {}, cwd: unknown })).toThrow(/unknown key "prot"/);
+    expect(() => loadConfig({ env: { ATELIER_CONFIG: 'missing.json' }, cwd: emptyDir() })).toThrow(
+      /does not exist/,
+    );
+  });
+});

@@ -1,0 +1,211 @@
+// Context assembly on a fake model whose tokens are words: what is kept, what is summarized, what
+// is cut, and what is recorded, for threads far longer than the window.
+import { describe, expect, it } from 'vitest';
+import type { GenerateEvent, LanguageModel } from '../inference/spec.js';
+import type { Message } from '../storage/repositories/messages-repository.js';
+import type { ThreadSummary } from '../storage/repositories/threads-repository.js';
+import { assembleContext } from './thread-context.js';
+import type { Summarizer } from './thread-summarizer.js';
+import { TokenCounter } from './token-counter.js';
+
+function wordModel(contextLength: number): LanguageModel {
+  return {
+    info: {
+      id: 'words',
+      provider: 'test',
+      ownedBy: 'test',
+      createdAt: 0,
+      contextLength,
+      capabilities: {
+        chat: true,
+        completions: true,
+        embeddings: false,
+        tools: true,
+        vision: false,
+        json: true,
+      },
+      fingerprint: 'fp_test',
+    },
+    async *generate(): AsyncIterable<GenerateEvent> {},
+    tokenize: async (text) =>
+      text
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(() => 1),
+    detokenize: async () => '',
+  };
+}
+
+function thread(count: number, words = 10): { messages: Message[]; store: ReturnType<typeof memoryStore> } {
+  const messages = Array.from(
+    { length: count },
+    (_, index): Message => ({
+      id: `msg_${index}`,
+      threadId: 'thread_1',
+      workspaceId: 'ws_1',
+      createdAt: 0,
+      seq: index + 1,
+      role: index % 2 === 0 ? 'user' : 'assistant',
+      content: [{ type: 'text', text: `m${index} ${'word '.repeat(words - 1).trim()}`, annotations: [] }],
+      status: 'completed',
+      incompleteReason: null,
+      completedAt: 0,
+      incompleteAt: null,
+      assistantId: null,
+      runId: null,
+      attachments: [],
+      metadata: {},
+    }),
+  );
+  return { messages, store: memoryStore(messages) };
+}
+
+function memoryStore(messages: Message[]) {
+  let summary: ThreadSummary | null = null;
+  const reads = { newest: 0 };
+  return {
+    reads,
+    messages: {
+      newest: async ({ beforeSeq, limit }: { beforeSeq?: number; limit: number }) => {
+        reads.newest++;
+        return messages
+          .filter((message) => beforeSeq === undefined || message.seq < beforeSeq)
+          .reverse()
+          .slice(0, limit);
+      },
+      range: async ({
+        afterSeq,
+        throughSeq,
+        limit,
+      }: {
+        afterSeq?: number;
+        throughSeq: number;
+        limit: number;
+      }) =>
+        messages
+          .filter(
+            (message) => (afterSeq === undefined || message.seq > afterSeq) && message.seq <= throughSeq,
+          )
+          .slice(0, limit),
+      count: async () => messages.length,
+    },
+    threads: {
+      findSummary: async () => summary,
+      saveSummary: async (next: Omit<ThreadSummary, 'updatedAt'>) => {
+        summary = { ...next, updatedAt: 0 };
+      },
+    },
+    summary: () => summary,
+  };
+}
+
+const summarizer: Summarizer = async ({ previous, transcript }) => ({
+  text: `summary of ${transcript.split('\n').length} more${previous ? ' after earlier ones' : ''}`,
+  usage: { promptTokens: transcript.split(/\s+/).length, completionTokens: 5, cachedPromptTokens: 0 },
+});
+
+const base = {
+  counter: new TokenCounter(),
+  threadId: 'thread_1',
+  instructions: 'Be brief.',
+  tools: [],
+  toolRounds: [],
+  truncation: { type: 'auto' as const, lastMessages: null },
+  maxPromptTokens: null,
+  completionReserve: 256,
+};
+
+describe('assembleContext', () => {
+  it('keeps the newest messages that fit, reading only the pages it needs', async () => {
+    const { store } = thread(10_000);
+    const context = await assembleContext({ ...base, model: wordModel(2048), ...store });
+    expect(context.kind).toBe('fits');
+    if (context.kind !== 'fits') return;
+    const kept = context.record.includedMessages;
+    // (2048 - 256) × 0.97 - 16 tokens, minus instructions, at 10 + 8 tokens a message.
+    expect(kept).toBeGreaterThan(80);
+    expect(kept).toBeLessThan(100);
+    expect(context.record).toMatchObject({
+      threadMessages: 10_000,
+      droppedMessages: 10_000 - kept,
+      summary: null,
+    });
+    expect(context.messages[0]).toEqual({ role: 'system', content: 'Be brief.' });
+    expect(context.messages.at(-1)).toMatchObject({
+      role: 'assistant',
+      content: 'm9999 word word word word word word word word word',
+    });
+    expect(store.reads.newest).toBeLessThanOrEqual(2);
+  });
+
+  it('honours last_messages and max_prompt_tokens', async () => {
+    const { store } = thread(50);
+    const last = await assembleContext({
+      ...base,
+      model: wordModel(4096),
+      ...store,
+      truncation: { type: 'last_messages', lastMessages: 3 },
+    });
+    expect(last.kind === 'fits' && last.record).toMatchObject({
+      includedMessages: 3,
+      droppedMessages: 47,
+      firstIncludedMessageId: 'msg_47',
+    });
+    const capped = await assembleContext({ ...base, model: wordModel(4096), ...store, maxPromptTokens: 300 });
+    expect(capped.kind === 'fits' && capped.record.estimatedPromptTokens).toBeLessThanOrEqual(300);
+    const tiny = await assembleContext({
+      ...base,
+      model: wordModel(4096),
+      ...store,
+      instructions: 'x '.repeat(400),
+      maxPromptTokens: 256,
+    });
+    expect(tiny).toMatchObject({ kind: 'too-long', reason: 'max_prompt_tokens' });
+  });
+
+  it('summarizes what falls out, oldest first, and later runs extend the same summary', async () => {
+    const { store } = thread(3000);
+    const first = await assembleContext({
+      ...base,
+      model: wordModel(2048),
+      ...store,
+      summarizer,
+      maxSummaryCalls: 2,
+    });
+    if (first.kind !== 'fits') throw new Error('does not fit');
+    expect(first.record.summary).not.toBeNull();
+    expect(first.messages[1]).toMatchObject({
+      role: 'system',
+      content: expect.stringMatching(/this summary covers the first \d+ of them/),
+    });
+    const covered = store.summary()!.messageCount;
+    expect(covered).toBeGreaterThan(100);
+    expect(first.summaryUsage.promptTokens).toBeGreaterThan(0);
+    const second = await assembleContext({
+      ...base,
+      model: wordModel(2048),
+      ...store,
+      summarizer,
+      maxSummaryCalls: 2,
+    });
+    expect(second.kind).toBe('fits');
+    expect(store.summary()!.messageCount).toBeGreaterThan(covered);
+    expect(store.summary()!.text).toMatch(/after earlier ones/);
+  });
+
+  it('cuts a single message longer than the window in the middle, and says so', async () => {
+    const { messages } = thread(3);
+    messages[2] = {
+      ...messages[2]!,
+      content: [{ type: 'text', text: `start ${'word '.repeat(5000)}end`, annotations: [] }],
+    };
+    const store = memoryStore(messages);
+    const context = await assembleContext({ ...base, model: wordModel(1024), ...store });
+    if (context.kind !== 'fits') throw new Error('does not fit');
+    expect(context.record.shortenedMessageIds).toEqual(['msg_2']);
+    expect(context.record.includedMessages).toBe(1);
+    const sent = context.messages.at(-1) as unknown as { content: { text: string }[] };
+    expect(sent.content[0]!.text).toMatch(/^start word[\s\S]*characters omitted[\s\S]*word end$/);
+    expect(context.record.estimatedPromptTokens).toBeLessThanOrEqual(context.record.budgetTokens);
+  });
+});

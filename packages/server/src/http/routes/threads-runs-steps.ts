@@ -1,0 +1,48 @@
+// /v1/threads/{thread_id}/runs/{run_id}/steps: what a run did, step by step.
+import { CursorPageParams } from '@atelier/protocol';
+import type { FastifyInstance } from 'fastify';
+import { NotFoundError } from '../../errors.js';
+import { assistantsVersion } from '../assistants-version.js';
+import { toWirePage } from '../to-wire-files.js';
+import { toWireRunStep } from '../to-wire-run-step.js';
+import type { AssistantsRouteServices } from './assistants-route-services.js';
+
+type RunParams = { Params: { thread_id: string; run_id: string } };
+type StepParams = { Params: { thread_id: string; run_id: string; step_id: string } };
+
+export function registerThreadsRunsSteps(
+  app: FastifyInstance,
+  { repositories }: AssistantsRouteServices,
+): void {
+  const findRun = async (workspaceId: string, threadId: string, runId: string) => {
+    if (!(await repositories.threads.find(workspaceId, threadId))) {
+      throw new NotFoundError(`No thread found with id '${threadId}'.`, { param: 'thread_id' });
+    }
+    const run = await repositories.runs.find(workspaceId, threadId, runId);
+    if (!run) throw new NotFoundError(`No run found with id '${runId}'.`, { param: 'run_id' });
+    return run;
+  };
+
+  app.get<RunParams>('/v1/threads/:thread_id/runs/:run_id/steps', async (request) => {
+    const version = assistantsVersion(request);
+    const workspaceId = request.principal!.workspaceId;
+    const run = await findRun(workspaceId, request.params.thread_id, request.params.run_id);
+    const query = CursorPageParams.parse(request.query ?? {});
+    const page = await repositories.runSteps.list({
+      workspaceId,
+      threadId: run.threadId,
+      runId: run.id,
+      ...query,
+    });
+    return toWirePage(page, (step) => toWireRunStep(step, version));
+  });
+
+  app.get<StepParams>('/v1/threads/:thread_id/runs/:run_id/steps/:step_id', async (request) => {
+    const workspaceId = request.principal!.workspaceId;
+    const run = await findRun(workspaceId, request.params.thread_id, request.params.run_id);
+    const step = await repositories.runSteps.find(workspaceId, run.threadId, run.id, request.params.step_id);
+    if (!step)
+      throw new NotFoundError(`No run step found with id '${request.params.step_id}'.`, { param: 'step_id' });
+    return toWireRunStep(step, assistantsVersion(request));
+  });
+}

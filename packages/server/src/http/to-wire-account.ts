@@ -1,0 +1,57 @@
+// Accounts, workspaces and preferences as the web app's /api sends them (snake_case, like /v1).
+import type { Profile } from '../platform/accounts-service.js';
+import type { AccountPreferences } from '../storage/repositories/account-preferences-repository.js';
+import type { Account } from '../storage/repositories/accounts-repository.js';
+import type { WorkspaceMembership } from '../storage/repositories/workspaces-repository.js';
+
+export function toWireAccount(account: Account) {
+  return {
+    id: account.id,
+    object: 'account' as const,
+    name: account.name,
+    email: account.email,
+    created_at: account.createdAt,
+  };
+}
+
+export function toWireMembership(membership: WorkspaceMembership) {
+  return {
+    id: membership.workspace.id,
+    object: 'workspace' as const,
+    name: membership.workspace.name,
+    kind: membership.workspace.kind,
+    role: membership.role,
+    created_at: membership.workspace.createdAt,
+  };
+}
+
+export function toWirePreferences(preferences: AccountPreferences) {
+  return {
+    about_me: preferences.aboutMe,
+    response_style: preferences.responseStyle,
+    custom_instructions_enabled: preferences.customInstructionsEnabled,
+    theme: preferences.theme,
+    language: preferences.language,
+  };
+}
+
+/** What `GET /api/session` and a successful sign-in or sign-up return. */
+export function toWireSignedIn({
+  profile,
+  csrfToken,
+  workspaceId,
+}: {
+  profile: Profile;
+  csrfToken: string;
+  workspaceId: string;
+}) {
+  return {
+    authenticated: true as const,
+    account: toWireAccount(profile.account),
+    workspaces: profile.workspaces.map(toWireMembership),
+    /** The workspace /v1 requests made with this session act in. */
+    workspace_id: workspaceId,
+    preferences: toWirePreferences(profile.preferences),
+    csrf_token: csrfToken,
+  };
+}

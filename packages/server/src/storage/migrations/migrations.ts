@@ -1,0 +1,18 @@
+// Every migration, in order, imported statically: the server runs from src/ under Vitest and from
+// dist/ in production, so scanning a folder for files would find .ts in one and .js in the other.
+// Names sort in the order they run; never rename or edit one that has shipped, add a new one.
+
+import type { Migration } from 'kysely';
+import { migration001 } from './001-accounts-workspaces-api-keys.js';
+import { migration002 } from './002-files-vector-stores.js';
+import { migration003 } from './003-assistants.js';
+import { migration004 } from './004-model-registry.js';
+import { migration005 } from './005-accounts-sessions.js';
+
+export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  '001-accounts-workspaces-api-keys': migration001,
+  '002-files-vector-stores': migration002,
+  '003-assistants': migration003,
+  '004-model-registry': migration004,
+  '005-accounts-sessions': migration005,
+});
