@@ -26,6 +26,7 @@ import { type DatabaseHandle, openDatabase } from './storage/database.js';
 import { createFileBlobStore } from './storage/file-blob-store.js';
 import { migrateToLatest } from './storage/migrations/migrate-to-latest.js';
 import { openSearchIndex } from './storage/open-search-index.js';
+import { createRedisEventBus } from './storage/redis-event-bus.js';
 import { createRepositories, type Repositories } from './storage/repositories.js';
 import type { SearchIndex } from './storage/search-index.js';
 import { createIngestionWorker, type IngestionWorker } from './tools/retrieval/ingestion-worker.js';
@@ -305,8 +306,16 @@ async function startRuns({
   log: Logger;
 }): Promise<Runs> {
   const { repositories, database } = storage;
-  // One node: events on an in-process bus. (A Redis-backed EventBus plugs in here for several.)
-  const bus = createInProcessEventBus();
+  // One node: events on an in-process bus. Several nodes: on Redis, so a run executed on one
+  // node streams to a request on another.
+  const bus = config.redisUrl
+    ? await createRedisEventBus({
+        url: config.redisUrl,
+        prefix: config.redisPrefix,
+        onError: (error) =>
+          log.warn({ err: error.message }, 'events: Redis connection problem (reconnecting)'),
+      })
+    : createInProcessEventBus();
   const engine = createRunEngine({ repositories, models: registry, bus, tools });
   if (database.dialect === 'sqlite') {
     // One process owns a SQLite file: runs its previous life was executing resume now, not

@@ -84,4 +84,17 @@ describe('loadConfig', () => {
       /does not exist/,
     );
   });
+
+  it('takes a Redis URL for scale-out and refuses anything else', () => {
+    const config = loadConfig({ env: { ATELIER_REDIS_URL: 'redis://cache:6379/2' }, cwd: emptyDir() });
+    expect(config.redisUrl).toBe('redis://cache:6379/2');
+    expect(config.redisPrefix).toBe('atelier:');
+    expect(loadConfig({ env: {}, cwd: emptyDir() }).redisUrl).toBeUndefined();
+    expect(() => loadConfig({ env: { ATELIER_REDIS_URL: 'http://cache:6379' }, cwd: emptyDir() })).toThrow(
+      /ATELIER_REDIS_URL.*redis:\/\//,
+    );
+    expect(() => loadConfig({ env: { ATELIER_REDIS_PREFIX: 'has space' }, cwd: emptyDir() })).toThrow(
+      /ATELIER_REDIS_PREFIX/,
+    );
+  });
 });

@@ -89,6 +89,10 @@ export interface Config {
   readonly dataDir: string;
   readonly modelsDir: string;
   readonly databaseUrl: string | undefined;
+  /** Redis for events between nodes (scale-out); unset: one node, events stay in process. */
+  readonly redisUrl: string | undefined;
+  /** Prefix of every Redis channel, so several Atelier deployments can share one Redis. */
+  readonly redisPrefix: string;
   readonly bootstrapApiKey: string | undefined;
   readonly logLevel: LogLevel;
   /** Tokens of context per sequence of a local model (0 = the model's own training context). */
@@ -158,6 +162,16 @@ const SETTINGS = {
     schema: z
       .string()
       .regex(/^(postgres(ql)?:\/\/|sqlite:|:memory:$)/, 'must be a postgres:// URL (or unset for SQLite)'),
+  },
+  redisUrl: {
+    env: 'ATELIER_REDIS_URL',
+    expected: 'a redis:// or rediss:// URL',
+    schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  },
+  redisPrefix: {
+    env: 'ATELIER_REDIS_PREFIX',
+    expected: 'a prefix of letters, digits, ":", "_" or "-" (at most 64)',
+    schema: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 letters, digits, ":", "_" or "-"'),
   },
   bootstrapApiKey: {
     env: 'ATELIER_BOOTSTRAP_API_KEY',
@@ -330,6 +344,8 @@ export function loadConfig({
     dataDir,
     modelsDir: path.resolve(cwd, (raw.modelsDir as string | undefined) ?? path.join(dataDir, 'models')),
     databaseUrl: raw.databaseUrl as string | undefined,
+    redisUrl: raw.redisUrl as string | undefined,
+    redisPrefix: (raw.redisPrefix as string | undefined) ?? 'atelier:',
     bootstrapApiKey: raw.bootstrapApiKey as string | undefined,
     logLevel: (raw.logLevel as LogLevel | undefined) ?? 'info',
     contextSize: (raw.contextSize as number | undefined) ?? 4096,
