@@ -2,8 +2,8 @@
 // node publishes reaches subscribers on another, in order, and only on the same prefix.
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventBus } from '../engine/event-bus.js';
 import { ConfigError } from '../errors.js';
+import type { EventBus } from './event-bus.js';
 import { createRedisEventBus } from './redis-event-bus.js';
 
 const url = process.env['ATELIER_TEST_REDIS_URL'] || 'redis://127.0.0.1:6379';

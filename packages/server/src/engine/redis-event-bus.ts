@@ -6,9 +6,9 @@
 // survive a lost connection lives in the database (runs, messages), and the bus only says
 // "look again".
 
-import { Redis } from 'ioredis';
-import type { EventBus, Unsubscribe } from '../engine/event-bus.js';
+import type { Redis } from 'ioredis';
 import { ConfigError } from '../errors.js';
+import type { EventBus, Unsubscribe } from './event-bus.js';
 
 export interface RedisEventBusOptions {
   readonly url: string;
@@ -22,8 +22,10 @@ const CONNECT_TIMEOUT_MS = 5_000;
 
 /** Connects both connections, or fails with a clear ConfigError when Redis cannot be reached. */
 export async function createRedisEventBus({ url, prefix, onError }: RedisEventBusOptions): Promise<EventBus> {
+  // Loaded here, not at start: a single node without Redis never pays for the client.
+  const { Redis: RedisClient } = await import('ioredis');
   const connect = async (role: string): Promise<Redis> => {
-    const redis = new Redis(url, {
+    const redis = new RedisClient(url, {
       lazyConnect: true,
       connectTimeout: CONNECT_TIMEOUT_MS,
       // Publishes wait for a reconnect rather than failing at once; subscriptions come back by
