@@ -116,6 +116,44 @@ const base = {
 };
 
 describe('assembleContext', () => {
+  it("cuts this run's long tool outputs to fit a small window instead of failing the run", async () => {
+    const { store } = thread(6);
+    const longOutput = Array.from({ length: 3000 }, (_, index) => `result${index}`).join(' ');
+    const context = await assembleContext({
+      ...base,
+      counter: new TokenCounter(),
+      model: wordModel(1024),
+      ...store,
+      toolRounds: [
+        {
+          seq: 6,
+          calls: [
+            { type: 'file_search', id: 'call_1', query: 'what', results: [], output: longOutput },
+            { type: 'function', id: 'call_2', name: 'lookup', arguments: '{}', output: 'short answer' },
+          ],
+        },
+      ],
+    });
+    expect(context.kind).toBe('fits');
+    if (context.kind !== 'fits') return;
+    const outputs = context.messages
+      .filter((message) => message.role === 'tool')
+      .map((message) => message.content);
+    expect(outputs).toHaveLength(2);
+    // Both kept their beginning; the long one was cut with a note, and the prompt fits.
+    expect(outputs[0]).toMatch(/^result0 result1 result2 /);
+    expect(outputs[0]).toContain("cut to fit the model's context window");
+    expect(outputs[0]!.split(' ').length).toBeLessThan(700);
+    expect(outputs[1]).toBe('short answer');
+    expect(context.record.estimatedPromptTokens).toBeLessThanOrEqual(1024 - 256);
+    // The newest message of the thread is still there.
+    expect(
+      context.messages.some(
+        (message) => typeof message.content === 'string' && message.content.startsWith('m5 '),
+      ),
+    ).toBe(true);
+  });
+
   it('keeps the newest messages that fit, reading only the pages it needs', async () => {
     const { store } = thread(10_000);
     const context = await assembleContext({ ...base, model: wordModel(2048), ...store });

@@ -69,6 +69,9 @@ const TOOLS_PROMPT_OVERHEAD_TOKENS = 120;
 const SAFETY_RATIO = 0.97;
 const SAFETY_TOKENS = 16;
 const SUMMARY_MAX_TOKENS = 256;
+/** At most this part of the prompt budget (after instructions and tools) goes to this run's tool outputs. */
+const TOOL_ROUNDS_SHARE = 0.6;
+const CUT_NOTE = "\n[… the rest of this output was cut to fit the model's context window …]";
 /** Below this, a model's context is too small to spend any of it on a summary. */
 const SUMMARY_MIN_CONTEXT = 1024;
 
@@ -89,8 +92,10 @@ export async function assembleContext(options: AssembleContextOptions): Promise<
     options.tools.length > 0
       ? (await counter.count(model, JSON.stringify(options.tools))) + TOOLS_PROMPT_OVERHEAD_TOKENS
       : 0;
-  let roundTokens = 0;
-  for (const round of options.toolRounds) roundTokens += await roundCost(counter, model, round);
+  // This run's tool outputs share the window with the thread: past their share (a big search
+  // result on a small model), the longest outputs are cut rather than failing the run.
+  const roundShare = Math.floor((budget - instructionTokens - toolTokens) * TOOL_ROUNDS_SHARE);
+  const { rounds, tokens: roundTokens } = await fitRounds(counter, model, options.toolRounds, roundShare);
   const fixed = instructionTokens + toolTokens + roundTokens;
   const available = budget - fixed;
 
@@ -189,7 +194,6 @@ export async function assembleContext(options: AssembleContextOptions): Promise<
   if (summary) chatMessages.push({ role: 'system', content: summaryMessage(summary) });
   const ordered = kept.reverse();
   let roundIndex = 0;
-  const rounds = options.toolRounds;
   for (const item of ordered) {
     while (roundIndex < rounds.length && rounds[roundIndex]!.seq < item.message.seq) {
       chatMessages.push(...renderRound(rounds[roundIndex]!));
@@ -293,6 +297,49 @@ async function ensureSummary(
     current = { ...next, updatedAt: Math.floor(Date.now() / 1000) };
   }
   return { summary: current, usage };
+}
+
+/**
+ * The rounds, with the longest outputs cut to one common length when together they cost more
+ * than `share` (short outputs stay whole), each cut one saying so.
+ */
+async function fitRounds(
+  counter: TokenCounter,
+  model: LanguageModel,
+  rounds: readonly ToolRound[],
+  share: number,
+): Promise<{ rounds: readonly ToolRound[]; tokens: number }> {
+  const cost = async (candidate: readonly ToolRound[]) => {
+    let total = 0;
+    for (const round of candidate) total += await roundCost(counter, model, round);
+    return total;
+  };
+  const tokens = await cost(rounds);
+  if (tokens <= share || rounds.length === 0) return { rounds, tokens };
+  const capped = (maxChars: number): ToolRound[] =>
+    rounds.map((round) => ({
+      ...round,
+      calls: round.calls.map((call) => {
+        const output = call.output ?? '';
+        return output.length <= maxChars ? call : { ...call, output: output.slice(0, maxChars) + CUT_NOTE };
+      }),
+    }));
+  // The longest cap that fits, by bisection over characters (a handful of counts).
+  let low = 0;
+  let high = Math.max(...rounds.flatMap((round) => round.calls.map((call) => (call.output ?? '').length)));
+  let best = { rounds: capped(0), tokens: await cost(capped(0)) };
+  for (let step = 0; step < 12 && high - low > 16; step++) {
+    const middle = Math.floor((low + high) / 2);
+    const candidate = capped(middle);
+    const candidateTokens = await cost(candidate);
+    if (candidateTokens <= share) {
+      best = { rounds: candidate, tokens: candidateTokens };
+      low = middle;
+    } else {
+      high = middle;
+    }
+  }
+  return best;
 }
 
 async function roundCost(counter: TokenCounter, model: LanguageModel, round: ToolRound): Promise<number> {
