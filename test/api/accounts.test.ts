@@ -6,84 +6,8 @@ import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import { MODEL } from '../support/api-server.js';
+import { expectEnvelope, type Json, Visitor } from '../support/web-visitor.js';
 import { DIALECTS, type DialectServer, startDialectServer } from './vector-stores-support.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: the tests read many JSON shapes and assert on them.
-type Json = any;
-
-interface Reply {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly body: Json;
-  readonly setCookies: readonly string[];
-}
-
-/** A browser's view of the server: a cookie jar of one cookie, and the CSRF token the page keeps. */
-class Visitor {
-  cookie: string | null = null;
-  csrf: string | null = null;
-
-  constructor(private readonly origin: string) {}
-
-  async call(
-    method: string,
-    path: string,
-    {
-      body = undefined,
-      csrf = true,
-      headers = {},
-    }: { body?: unknown; csrf?: boolean | string; headers?: Record<string, string> } = {},
-  ): Promise<Reply> {
-    const response = await fetch(`${this.origin}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(this.cookie ? { cookie: this.cookie } : {}),
-        ...(csrf === false
-          ? {}
-          : { 'x-atelier-csrf': typeof csrf === 'string' ? csrf : (this.csrf ?? 'page') }),
-        ...headers,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const setCookies = response.headers.getSetCookie();
-    for (const header of setCookies) {
-      const [pair = ''] = header.split(';');
-      const expired = /max-age=0/i.test(header) || /expires=Thu, 01 Jan 1970/i.test(header);
-      this.cookie = expired ? null : pair;
-    }
-    const text = await response.text();
-    const parsed = text ? JSON.parse(text) : null;
-    if (parsed?.csrf_token) this.csrf = parsed.csrf_token;
-    return { status: response.status, headers: response.headers, body: parsed, setCookies };
-  }
-
-  signUp(name: string, email: string, password = 'correct horse battery') {
-    return this.call('POST', '/api/auth/sign-up', { body: { name, email, password } });
-  }
-
-  signIn(email: string, password = 'correct horse battery') {
-    return this.call('POST', '/api/auth/sign-in', { body: { email, password } });
-  }
-
-  /** The official SDK, signed in with this visitor's cookie and token instead of a key. */
-  sdk(server: TestServer): OpenAI {
-    return new OpenAI({
-      baseURL: server.baseURL,
-      apiKey: 'unused',
-      maxRetries: 0,
-      defaultHeaders: { authorization: null, cookie: this.cookie, 'x-atelier-csrf': this.csrf },
-    });
-  }
-}
-
-/** Exactly the OpenAI error envelope. */
-function expectEnvelope(reply: Reply, status: number, code: string | null): void {
-  expect(reply.status).toBe(status);
-  expect(Object.keys(reply.body)).toEqual(['error']);
-  expect(Object.keys(reply.body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
-  expect(reply.body.error.code).toBe(code);
-}
 
 const chatMessages = [
   { id: 'q1', parent_id: null, role: 'user', content: 'How do tides work?', created_at: 1_700_000_000 },
@@ -432,8 +356,6 @@ for (const dialect of DIALECTS) {
       });
       expectEnvelope(orphan, 400, null);
       expect(orphan.body.error.param).toBe('messages[0].parent_id');
-      const created = await ada.call('POST', '/api/chats', { body: { messages: chatMessages } });
-      expect(created.body.title).toBe('New chat');
       const branch = [
         ...chatMessages,
         {
@@ -445,8 +367,11 @@ for (const dialect of DIALECTS) {
           created_at: 5,
         },
       ];
+      const created = await ada.call('POST', '/api/chats', { body: { messages: branch } });
+      expect(created.body.title).toBe('New chat');
+      expect(created.body.current_node_id).toBe('a2');
       const updated = await ada.call('PATCH', `/api/chats/${created.body.id}`, {
-        body: { messages: branch, current_node_id: 'a1' },
+        body: { current_node_id: 'a1' },
       });
       expect(updated.body.current_node_id).toBe('a1');
       expect(updated.body.messages.map((message: Json) => message.status)).toEqual([
@@ -454,6 +379,12 @@ for (const dialect of DIALECTS) {
         'complete',
         'stopped',
       ]);
+      // The tree is the server's: a page changes it by asking, never by sending it whole.
+      expectEnvelope(
+        await ada.call('PATCH', `/api/chats/${created.body.id}`, { body: { messages: branch } }),
+        400,
+        null,
+      );
       expectEnvelope(
         await ada.call('PATCH', `/api/chats/${created.body.id}`, { body: { current_node_id: 'nope' } }),
         400,
@@ -472,6 +403,7 @@ for (const dialect of DIALECTS) {
         custom_instructions_enabled: true,
         theme: 'dark',
         language: 'ko',
+        chat_history_enabled: true,
       });
       await ada.call('PATCH', '/api/account/preferences', { body: { custom_instructions_enabled: false } });
       const session = await ada.call('GET', '/api/session');

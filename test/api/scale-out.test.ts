@@ -65,27 +65,39 @@ describePostgres('two nodes sharing PostgreSQL and Redis', () => {
 
   it('cancels on the executing node a run cancelled through the other', async () => {
     const assistant = await client.beta.assistants.create({ model: MODEL });
-    const thread = await client.beta.threads.create({
-      messages: [{ role: 'user', content: 'Write a long story.' }],
-    });
-    let run = await client.beta.threads.runs.create(thread.id, {
-      assistant_id: assistant.id,
-      max_completion_tokens: 4000,
-    });
-    while (run.status === 'queued') {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      run = await client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+    // The test model may end its answer at any token: a run that finished before the cancel
+    // arrived proves nothing, so try again with a fresh one (a few times at most).
+    for (let attempt = 1; ; attempt++) {
+      const thread = await client.beta.threads.create({
+        messages: [{ role: 'user', content: 'Write a long story.' }],
+      });
+      let run = await client.beta.threads.runs.create(thread.id, {
+        assistant_id: assistant.id,
+        max_completion_tokens: 4000,
+      });
+      while (run.status === 'queued') {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        run = await client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+      }
+      const cancelled = await client.beta.threads.runs
+        .cancel(run.id, { thread_id: thread.id })
+        .then(() => true)
+        .catch((error: { status?: number }) => {
+          if (error.status === 400 && attempt < 5) return false; // it had already ended
+          throw error;
+        });
+      if (!cancelled) continue;
+      const started = Date.now();
+      while (
+        !['cancelled', 'completed', 'incomplete', 'failed'].includes(run.status) &&
+        Date.now() - started < 30_000
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        run = await client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+      }
+      // Without events between the nodes, the executing node finishes the answer instead.
+      expect(run.status).toBe('cancelled');
+      return;
     }
-    expect(run.status).toBe('in_progress');
-    await client.beta.threads.runs.cancel(run.id, { thread_id: thread.id });
-    const started = Date.now();
-    while (
-      !['cancelled', 'completed', 'incomplete', 'failed'].includes(run.status) &&
-      Date.now() - started < 30_000
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      run = await client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
-    }
-    expect(run.status).toBe('cancelled');
   });
 });

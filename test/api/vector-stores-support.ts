@@ -10,7 +10,10 @@ import pg from 'pg';
 import { parse } from 'yaml';
 import type { DatabaseDialect } from '../../packages/server/src/storage/database.js';
 import { skipPostgres, testDatabaseUrl } from '../../packages/server/src/storage/test-support/dialects.js';
-import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
+import type {
+  StartTestServerOptions,
+  TestServer,
+} from '../../packages/server/src/test-support/test-server.js';
 import { startApiServer } from '../support/api-server.js';
 import { validateJsonSchema } from '../support/openapi-schemas.js';
 
@@ -45,10 +48,11 @@ export interface DialectServer {
 export async function startDialectServer(
   dialect: DatabaseDialect,
   env: Record<string, string> = {},
+  options: Omit<StartTestServerOptions, 'env'> = {},
 ): Promise<DialectServer> {
   // Already pointed at a database (another server's, to act as its restart): use it as it is.
   if (dialect === 'sqlite' || env['ATELIER_DATABASE_URL']) {
-    const server = await startApiServer({ env });
+    const server = await startApiServer({ ...options, env });
     return { server, env, close: () => server.close() };
   }
   const schema = `atelier_api_${randomBytes(6).toString('hex')}`;
@@ -59,7 +63,7 @@ export async function startDialectServer(
     ATELIER_DATABASE_URL: `${testDatabaseUrl}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
   };
   try {
-    const server = await startApiServer({ env: withDatabase });
+    const server = await startApiServer({ ...options, env: withDatabase });
     return {
       server,
       env: withDatabase,

@@ -1,39 +1,35 @@
 // The web app in Debian's Chromium against a real server on the test model, clicking like a
 // person: sign up, chat with a streamed answer, Markdown (code, tables, math), stop, regenerate,
 // history, API keys, Korean, a phone-sized screen, the PWA. Screenshots go to test-results/web/.
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
-import { banEndTokens, startApiServer, vocabulary } from '../support/api-server.js';
-import { launchChromium, screenshot } from './browser.js';
+import { MODEL, startApiServer } from '../support/api-server.js';
+import { buildWebApp, launchChromium, screenshot } from './browser.js';
+import { fakeAnswer } from './fake-answer.js';
 
 const PASSWORD = 'correct horse battery';
-const repositoryRoot = path.resolve(import.meta.dirname, '../..');
+/** A model that never ends a reply by itself: answers to watch grow, and to stop. */
+const LONG_MODEL = 'atelier-unending';
 
 let server: TestServer;
+/** This file's copy of the web app's build. */
+let webDir: string | undefined;
 let origin: string;
 let browser: Browser;
 let ada: BrowserContext;
 let page: Page;
-/** Makes answers run on (no end token) for `max_tokens`: long enough to watch and to stop. */
-let longAnswer: Record<string, unknown>;
-
-/** Adds fields to the chat's request to /v1/chat/completions (what the UI sends stays as is). */
-async function extendCompletionRequests(
-  target: Page,
-  extra: Record<string, unknown>,
-): Promise<() => Promise<void>> {
-  const handler = async (route: import('playwright-core').Route) => {
-    const body = JSON.parse(route.request().postData() ?? '{}');
-    await route.continue({ postData: JSON.stringify({ ...body, ...extra }) });
-  };
-  await target.route('**/v1/chat/completions', handler);
-  return () => target.unroute('**/v1/chat/completions', handler);
-}
 
 const lastAnswer = (target: Page) => target.locator('.message-assistant').last();
+
+/** The last answer's text as shown ('' while it has none). */
+const lastAnswerText = (target: Page) =>
+  target.evaluate(
+    () =>
+      [...document.querySelectorAll('.message-assistant')].at(-1)?.querySelector('.markdown')?.textContent ??
+      '',
+  );
 
 const lastAnswerId = (target: Page) =>
   target.evaluate(
@@ -58,19 +54,31 @@ async function send(target: Page, text: string, { wait = true }: { wait?: boolea
   if (wait) await answerDone(target, before);
 }
 
+/** Picks a model in the chat's model menu. */
+async function chooseModel(target: Page, model: string): Promise<void> {
+  await target.getByRole('button', { name: /^Model: / }).click();
+  await target.getByRole('menuitemradio', { name: new RegExp(`^${model}(\\s|$)`) }).click();
+  await expect
+    .poll(() => target.getByRole('button', { name: `Model: ${model}`, exact: true }).isVisible())
+    .toBe(true);
+}
+
 // Chromium is part of CI (.ci/run installs it); ATELIER_TEST_SKIP_BROWSER=1 skips these on purpose.
 const describeBrowser = process.env['ATELIER_TEST_SKIP_BROWSER'] === '1' ? describe.skip : describe;
 
 describeBrowser('the web app in a browser', () => {
   beforeAll(async () => {
     // The page served must be the current source (a no-op when nothing changed).
-    execFileSync(process.execPath, ['--import', 'tsx', 'packages/web/scripts/build-web.ts'], {
-      cwd: repositoryRoot,
-      stdio: 'pipe',
+    webDir = buildWebApp();
+    server = await startApiServer({
+      env: { ATELIER_WEB_DIR: webDir },
+      // Replies of a few sentences; and one that never ends, to stop.
+      models: {
+        [MODEL]: { meanReplyTokens: 120 },
+        [LONG_MODEL]: { meanReplyTokens: Number.POSITIVE_INFINITY },
+      },
     });
-    server = await startApiServer();
     origin = server.baseURL.replace(/\/v1$/, '');
-    longAnswer = { logit_bias: banEndTokens(await vocabulary(server)) };
     browser = await launchChromium();
     // Service workers are blocked here so that page.route sees the chat's requests; the PWA test
     // below runs in a context of its own with them on.
@@ -87,6 +95,7 @@ describeBrowser('the web app in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    if (webDir) await rm(webDir, { recursive: true, force: true });
   });
 
   it('signs the first person up and opens an empty chat', async () => {
@@ -102,7 +111,9 @@ describeBrowser('the web app in a browser', () => {
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('heading', { name: 'What can I help with?' }).waitFor();
     // The model menu shows the test model, and its notice says what it is.
-    await expect.poll(() => page.getByRole('button', { name: 'Model: atelier-tiny' }).isVisible()).toBe(true);
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Model: atelier-tiny', exact: true }).isVisible())
+      .toBe(true);
     await expect.poll(() => page.getByRole('note').textContent()).toMatch(/random weights/);
     // The message box has the focus: typing starts a message.
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('composer-input');
@@ -110,7 +121,7 @@ describeBrowser('the web app in a browser', () => {
   });
 
   it('streams an answer into the page as it is generated, and keeps the chat in the history', async () => {
-    const restore = await extendCompletionRequests(page, { ...longAnswer, max_tokens: 400 });
+    await chooseModel(page, LONG_MODEL);
     // Record how the answer's text grows, from the page's side.
     await page.evaluate(() => {
       const lengths: number[] = [];
@@ -121,13 +132,21 @@ describeBrowser('the web app in a browser', () => {
         if (length > 0 && length !== lengths.at(-1)) lengths.push(length);
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
-    await send(page, 'Tell me about the tides');
+    const before = await lastAnswerId(page);
+    await send(page, 'Tell me about the tides', { wait: false });
     expect(await page.locator('.message-user .bubble').last().textContent()).toBe('Tell me about the tides');
-    await restore();
+    // Many updates, each longer than the last: the words arrive in pieces, as they are written.
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { lengths: number[] }).lengths.length), {
+        timeout: 30_000,
+      })
+      .toBeGreaterThanOrEqual(3);
     const lengths = await page.evaluate(() => (window as unknown as { lengths: number[] }).lengths);
-    // Many updates, each longer than the last: the words arrived in pieces, not at the end.
-    expect(lengths.length).toBeGreaterThanOrEqual(3);
     expect([...lengths].sort((a, b) => a - b)).toEqual(lengths);
+    // This model never ends by itself: stop it.
+    await page.getByRole('button', { name: 'Stop generating' }).click();
+    await answerDone(page, before);
+    await chooseModel(page, MODEL);
 
     await expect.poll(() => page.url()).toMatch(/\/c\/chat_[0-9A-Za-z]{24}$/);
     const history = page.getByRole('navigation', { name: 'Chat history' });
@@ -140,9 +159,10 @@ describeBrowser('the web app in a browser', () => {
     await screenshot(page, '03-streamed-answer');
 
     // A reload shows the same conversation, from the server.
-    const answer = await lastAnswer(page).locator('.markdown').textContent();
+    const answer = await lastAnswerText(page);
+    expect(answer.length).toBeGreaterThan(0);
     await page.reload();
-    await expect.poll(() => lastAnswer(page).locator('.markdown').textContent()).toBe(answer);
+    await expect.poll(() => lastAnswerText(page)).toBe(answer);
   });
 
   it('renders Markdown: highlighted code with a copy button, tables and math', async () => {
@@ -165,18 +185,13 @@ describeBrowser('the web app in a browser', () => {
       '',
       '<img src=x onerror="window.pwned=1"> stays text.',
     ].join('\n');
-    await page.route('**/v1/chat/completions', async (route) => {
-      const pieces = markdown.match(/[\s\S]{1,12}/g) ?? [];
-      const chunk = (content: string) =>
-        `data: ${JSON.stringify({ id: 'chatcmpl-x', object: 'chat.completion.chunk', created: 0, model: 'atelier-tiny', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
-      await route.fulfill({
-        status: 200,
-        headers: { 'content-type': 'text/event-stream' },
-        body: `${pieces.map(chunk).join('')}data: [DONE]\n\n`,
-      });
-    });
+    // The answer's stream, as the server would send it, for a chat of its own.
+    await page.getByRole('button', { name: 'New chat' }).first().click();
+    await page.route('**/api/chats', (route) =>
+      route.fulfill(fakeAnswer(route, [{ type: 'text', text: markdown }])),
+    );
     await send(page, 'Show me some formatting');
-    await page.unroute('**/v1/chat/completions');
+    await page.unroute('**/api/chats');
 
     const answer = lastAnswer(page);
     await expect.poll(() => answer.locator('code.hljs .hljs-keyword').first().textContent()).toBe('def');
@@ -196,43 +211,49 @@ describeBrowser('the web app in a browser', () => {
 
   it('stops generating on request and keeps what was written', async () => {
     await page.getByRole('button', { name: 'New chat' }).first().click();
-    const restore = await extendCompletionRequests(page, { ...longAnswer, max_tokens: 4000 });
+    await chooseModel(page, LONG_MODEL);
     const before = await lastAnswerId(page);
     await send(page, 'Write a very long story', { wait: false });
     await expect
-      .poll(async () => ((await lastAnswer(page).locator('.markdown').textContent()) ?? '').length)
+      .poll(async () => (await lastAnswerText(page)).length, { timeout: 30_000 })
       .toBeGreaterThan(20);
     await page.getByRole('button', { name: 'Stop generating' }).click();
     await answerDone(page, before);
-    await restore();
     await expect.poll(() => lastAnswer(page).getByText('You stopped this answer.').isVisible()).toBe(true);
-    const kept = (await lastAnswer(page).locator('.markdown').textContent()) ?? '';
-    await page.waitForTimeout(300);
-    expect(await lastAnswer(page).locator('.markdown').textContent()).toBe(kept);
+    const kept = await lastAnswerText(page);
     expect(kept.length).toBeGreaterThan(20);
     // The composer is ready for the next message.
     expect(await page.getByRole('button', { name: 'Send message' }).isVisible()).toBe(true);
     await screenshot(page, '05-stopped');
+    // What was written is what the server kept: the same after a reload.
+    await page.reload();
+    await expect.poll(() => lastAnswer(page).getByText('You stopped this answer.').isVisible()).toBe(true);
+    expect(await lastAnswerText(page)).toBe(kept);
+    await chooseModel(page, MODEL);
   });
 
   it('regenerates an answer as a second version, both kept', async () => {
-    const first = await lastAnswer(page).locator('.markdown').textContent();
-    const restore = await extendCompletionRequests(page, { ...longAnswer, max_tokens: 30, seed: 7 });
+    const first = await lastAnswerText(page);
     const before = await lastAnswerId(page);
     await lastAnswer(page).getByRole('button', { name: 'Regenerate' }).click();
     await answerDone(page, before);
-    await restore();
     await expect.poll(() => lastAnswer(page).getByText('2 / 2').isVisible()).toBe(true);
-    const second = await lastAnswer(page).locator('.markdown').textContent();
+    const second = await lastAnswerText(page);
     expect(second).not.toBe(first);
     await lastAnswer(page).getByRole('button', { name: 'Previous version' }).click();
-    await expect.poll(() => lastAnswer(page).locator('.markdown').textContent()).toBe(first);
+    await expect.poll(() => lastAnswerText(page)).toBe(first);
     expect(await lastAnswer(page).getByText('1 / 2').isVisible()).toBe(true);
     // The branch on screen is saved with the chat.
-    await page.waitForTimeout(300);
+    await expect
+      .poll(async () => {
+        const chatId = new URL(page.url()).pathname.split('/').at(-1);
+        const chat = await (await page.request.get(`${origin}/api/chats/${chatId}`)).json();
+        return chat.messages.find((message: { id: string }) => message.id === chat.current_node_id)?.status;
+      })
+      .toBe('stopped');
     await page.reload();
     await expect.poll(() => lastAnswer(page).getByText('1 / 2').isVisible()).toBe(true);
-    await expect.poll(() => lastAnswer(page).locator('.markdown').textContent()).toBe(first);
+    await expect.poll(() => lastAnswerText(page)).toBe(first);
   });
 
   it('edits a question into a new branch, keeping the old one', async () => {
@@ -262,9 +283,9 @@ describeBrowser('the web app in a browser', () => {
     await page.getByRole('button', { name: 'New chat' }).first().click();
     await send(page, 'Something to forget');
     await expect.poll(() => history.getByRole('link').count()).toBe(3);
-    // Search finds words inside the messages too ("formatting" was asked in the tides chat).
-    await page.getByRole('searchbox', { name: 'Search chats' }).fill('FORMATTING');
-    await expect.poll(() => history.getByRole('link').allTextContents()).toEqual(['Tell me about the tides']);
+    // Search finds words inside the messages too (the long story's question was edited).
+    await page.getByRole('searchbox', { name: 'Search chats' }).fill('SHORT STORY');
+    await expect.poll(() => history.getByRole('link').allTextContents()).toEqual(['Write a very long story']);
     await page.getByRole('searchbox', { name: 'Search chats' }).fill('');
     await expect.poll(() => history.getByRole('link').count()).toBe(3);
 
@@ -303,14 +324,65 @@ describeBrowser('the web app in a browser', () => {
     await expect.poll(() => page.url()).toMatch(/\/c\/chat_/);
     expect(await page.locator('.temporary-badge').isVisible()).toBe(true);
     const history = page.getByRole('navigation', { name: 'Chat history' });
-    await page.waitForTimeout(300);
-    expect(await history.getByRole('link').allTextContents()).not.toContain('Nobody needs to know this');
+    const listed = await (await page.request.get(`${origin}/api/chats`)).json();
+    expect(listed.data.map((chat: { title: string }) => chat.title)).not.toContain(
+      'Nobody needs to know this',
+    );
     // A reload keeps it on screen; it is still not listed.
     await page.reload();
     await expect
       .poll(() => page.locator('.message-user .bubble').first().textContent())
       .toBe('Nobody needs to know this');
-    expect(await history.getByRole('link').allTextContents()).not.toContain('Nobody needs to know this');
+    await expect
+      .poll(async () => (await history.getByRole('link').allTextContents()).sort())
+      .toEqual(['Ocean tides', 'Write a very long story']);
+  });
+
+  it('with chat history off, makes every new chat temporary and keeps it out of the history', async () => {
+    await page.goto(`${origin}/settings/data-controls`);
+    const settings = page.getByRole('dialog', { name: 'Settings' });
+    const history = settings.getByRole('switch', { name: 'Chat history & training' });
+    expect(await history.isChecked()).toBe(true);
+    await history.click();
+    await expect.poll(() => history.isChecked()).toBe(false);
+    await settings.getByRole('button', { name: 'Close', exact: true }).click();
+    const note = page.getByRole('note').filter({ hasText: 'Chat history is off' });
+    await expect.poll(() => note.isVisible()).toBe(true);
+
+    // A new chat says it is temporary, with no switch to make it otherwise.
+    await page.getByRole('button', { name: 'New chat' }).first().click();
+    await page.getByRole('heading', { name: 'Temporary chat' }).waitFor();
+    expect(await page.getByText('Chat history is off in your settings').isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Turn on temporary chat' }).count()).toBe(0);
+    await screenshot(page, '12-history-off');
+    await send(page, 'Keep this between us');
+    await expect.poll(() => page.url()).toMatch(/\/c\/chat_/);
+    expect(await page.locator('.temporary-badge').isVisible()).toBe(true);
+    const stored = await (
+      await page.request.get(`${origin}${new URL(page.url()).pathname.replace('/c/', '/api/chats/')}`)
+    ).json();
+    expect(stored.temporary).toBe(true);
+
+    // Not listed, here or after a reload, and not found by search.
+    const links = page.getByRole('navigation', { name: 'Chat history' }).getByRole('link');
+    await page.reload();
+    await expect
+      .poll(async () => (await links.allTextContents()).sort())
+      .toEqual(['Ocean tides', 'Write a very long story']);
+    await page.getByRole('searchbox', { name: 'Search chats' }).fill('between us');
+    await expect.poll(() => page.getByText('No chats match “between us”.').isVisible()).toBe(true);
+    await page.getByRole('searchbox', { name: 'Search chats' }).fill('');
+    expect(
+      (await (await page.request.get(`${origin}/api/chats`)).json()).data.map(
+        (chat: { title: string }) => chat.title,
+      ),
+    ).not.toContain('Keep this between us');
+
+    // Turned back on from the sidebar, new chats are kept again.
+    await note.getByRole('button', { name: 'Turn on chat history' }).click();
+    await expect.poll(() => note.count()).toBe(0);
+    await page.getByRole('button', { name: 'New chat' }).first().click();
+    await page.getByRole('heading', { name: 'What can I help with?' }).waitFor();
   });
 
   it('creates an API key that is shown once and works with the API, then revokes it', async () => {

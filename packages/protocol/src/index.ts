@@ -7,6 +7,7 @@ export * from './cursor-page.js';
 export * from './embeddings.js';
 export * from './errors.js';
 export * from './files.js';
+export * from './gpts.js';
 export * from './ids.js';
 export * from './messages.js';
 export * from './metadata.js';

@@ -1,6 +1,6 @@
 // The only composition root: config → storage → inference → http. Everything else receives what
 // it needs; adapters (SQLite/Postgres, llama.cpp, OpenAI-compatible upstreams) are chosen here and
-// in start-models.ts, its part for models, and nowhere else.
+// in start-models.ts and start-tools.ts, its parts for models and built-in tools, and nowhere else.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,8 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config/config.js';
 import type { EventBus } from './engine/event-bus.js';
 import { createInProcessEventBus } from './engine/in-process-event-bus.js';
-import { createRunEngine, type RunEngine } from './engine/run-engine.js';
+import { createRedisEventBus } from './engine/redis-event-bus.js';
+import { createRunEngine, type ExternalAssistants, type RunEngine } from './engine/run-engine.js';
 import { type RunWorkers, startRunWorkers } from './engine/run-worker.js';
 import { summarizeWithModel } from './engine/thread-summarizer.js';
 import { TokenCounter } from './engine/token-counter.js';
@@ -18,17 +19,23 @@ import { buildApp } from './http/app.js';
 import type { ModelRegistry } from './inference/model-registry.js';
 import type { EmbeddingModel } from './inference/spec.js';
 import { type AccountServices, createAccountServices } from './platform/account-services.js';
+import { type ActionsService, createActionsService } from './platform/actions-service.js';
 import { createApiKeyVerifier, ensureBootstrapApiKey } from './platform/api-keys.js';
 import { createFilesService, type FilesService } from './platform/files-service.js';
+import { gptAssistants } from './platform/gpts-runs.js';
+import { createGptsService } from './platform/gpts-service.js';
 import { createVectorStoresService, type VectorStoresService } from './platform/vector-stores-service.js';
 import { type Models, startModels } from './start-models.js';
+import { type StartedTools, startBuiltInTools } from './start-tools.js';
 import { type DatabaseHandle, openDatabase } from './storage/database.js';
 import { createFileBlobStore } from './storage/file-blob-store.js';
 import { migrateToLatest } from './storage/migrations/migrate-to-latest.js';
 import { openSearchIndex } from './storage/open-search-index.js';
-import { createRedisEventBus } from './storage/redis-event-bus.js';
+import { createActionsRepository } from './storage/repositories/actions-repository.js';
 import { createRepositories, type Repositories } from './storage/repositories.js';
 import type { SearchIndex } from './storage/search-index.js';
+import { loadSecretBox } from './storage/secret-box.js';
+import { createOutboundPolicy } from './tools/outbound/outbound-policy.js';
 import { createIngestionWorker, type IngestionWorker } from './tools/retrieval/ingestion-worker.js';
 import { createRetrieval, type Retrieval } from './tools/retrieval/search-vector-stores.js';
 import type { BuiltInTools } from './tools/spec.js';
@@ -65,6 +72,8 @@ export interface Server {
   reloadRegistry(): Promise<void>;
   readonly knowledge: Knowledge;
   readonly runs: Runs;
+  /** GPT actions: import, configure, consent, OAuth and calls (platform/actions-service.ts). */
+  readonly actions: ActionsService;
   close(): Promise<void>;
 }
 
@@ -74,9 +83,9 @@ export interface StartServerOptions {
   /** false: build everything but do not open a port (tests use `app.inject`). */
   readonly listen?: boolean;
   /**
-   * The built-in tools of Assistants runs (file_search, code_interpreter). Until the retrieval
-   * engine and the sandbox are adapted to tools/spec.ts here, none: runs that call them fail
-   * clearly. Tests pass stubs.
+   * The built-in tools of Assistants runs (file_search, code_interpreter). Undefined: the
+   * server's own (start-tools.ts): file_search over the vector stores, code_interpreter in this
+   * machine's sandbox when it can run one. Tests may pass others (or none: `{}`).
    */
   readonly tools?: BuiltInTools;
 }
@@ -85,13 +94,14 @@ export async function startServer({
   config,
   logger = undefined,
   listen = true,
-  tools = {},
+  tools: givenTools = undefined,
 }: StartServerOptions): Promise<Server> {
   const log = logger ?? pino({ level: config.logLevel });
   const storage = await openStorage(config);
   let models: Models | undefined;
   let knowledge: Knowledge | undefined;
   let runs: Runs | undefined;
+  let builtIn: StartedTools | undefined;
   try {
     if (config.bootstrapApiKey) {
       const outcome = await ensureBootstrapApiKey({
@@ -105,11 +115,51 @@ export async function startServer({
     const { registry, createdTestModel } = models;
     for (const model of registry.list()) if (model.notice) log.warn(model.notice);
     knowledge = await startKnowledge({ config, storage, registry, log });
-    runs = await startRuns({ config, storage, registry, tools, log });
+    builtIn = givenTools
+      ? { tools: givenTools, interpreter: undefined, close: async () => {} }
+      : await startBuiltInTools({
+          config,
+          repositories: storage.repositories,
+          files: knowledge.files,
+          vectorStores: knowledge.vectorStores,
+          retrieval: knowledge.retrieval,
+          log,
+        });
+    const { tools } = builtIn;
+    const actions = createActionsService({
+      repository: createActionsRepository(storage.database.db),
+      secrets: await loadSecretBox({ dataDir: config.dataDir, secretKey: config.secretKey }),
+      policy: createOutboundPolicy({ allow: config.outboundAllow }),
+      timeoutMs: config.actionTimeoutSeconds * 1000,
+      maxResponseBytes: config.actionMaxResponseBytes,
+    });
+    const gpts = createGptsService({
+      repositories: storage.repositories,
+      models: registry,
+      vectorStores: knowledge.vectorStores,
+      files: knowledge.files,
+      secrets: await loadSecretBox({ dataDir: config.dataDir, secretKey: config.secretKey }),
+      actions,
+    });
+    runs = await startRuns({
+      config,
+      storage,
+      registry,
+      tools,
+      externalAssistants: gptAssistants(gpts),
+      log,
+    });
     const accountServices = createAccountServices({
       repositories: storage.repositories,
       sessionLifetimeSeconds: config.sessionDays * 24 * 60 * 60,
       allowSignUp: config.allowSignUp,
+      bus: runs.bus,
+      // Web chats are threads and their answers runs: the same engine as the API.
+      runs: {
+        engine: runs.engine,
+        models: registry,
+        capabilities: { fileSearch: !!tools.fileSearch, codeInterpreter: !!tools.codeInterpreter },
+      },
     });
     const app = await buildApp({
       registry,
@@ -123,6 +173,7 @@ export async function startServer({
       },
       assistants: { repositories: storage.repositories, engine: runs.engine, models: registry, tools },
       accountServices,
+      gpts: { gpts, tools, actions },
       webRoot: config.webDir ?? BUILT_WEB_APP,
       trustProxy: config.trustProxy,
     });
@@ -133,6 +184,7 @@ export async function startServer({
     const started = knowledge;
     const served = models;
     const running = runs;
+    const toolsStarted = builtIn;
     return {
       app,
       storage,
@@ -142,12 +194,14 @@ export async function startServer({
       reloadRegistry: () => served.reload(),
       knowledge: started,
       runs: running,
+      actions,
       close: async () => {
         // Runs in progress go back to the queue (they resume after a restart) before the app
         // closes, and their streams end, so no open stream holds the shutdown.
         await running.stop();
         stopChatRetention();
         await app.close();
+        await toolsStarted.close();
         await started.stop();
         await served.close();
         await storage.database.close();
@@ -155,6 +209,7 @@ export async function startServer({
     };
   } catch (error) {
     await runs?.stop();
+    await builtIn?.close();
     await knowledge?.stop();
     await models?.close();
     await storage.database.close();
@@ -297,12 +352,15 @@ async function startRuns({
   storage,
   registry,
   tools,
+  externalAssistants,
   log,
 }: {
   config: Config;
   storage: Storage;
   registry: ModelRegistry;
   tools: BuiltInTools;
+  /** GPTs, runnable by their id beyond their own workspace. */
+  externalAssistants: ExternalAssistants;
   log: Logger;
 }): Promise<Runs> {
   const { repositories, database } = storage;
@@ -316,7 +374,7 @@ async function startRuns({
           log.warn({ err: error.message }, 'events: Redis connection problem (reconnecting)'),
       })
     : createInProcessEventBus();
-  const engine = createRunEngine({ repositories, models: registry, bus, tools });
+  const engine = createRunEngine({ repositories, models: registry, bus, tools, externalAssistants });
   if (database.dialect === 'sqlite') {
     // One process owns a SQLite file: runs its previous life was executing resume now, not
     // after their lease runs out.

@@ -8,12 +8,17 @@ import { type ChatActions, ChatPage } from './features/chat/chat-page';
 import { Sidebar } from './features/history/sidebar';
 import { useShortcuts } from './features/shortcuts/shortcuts';
 import { ShortcutsDialog } from './features/shortcuts/shortcuts-dialog';
+import { useLiveSync } from './features/sync/live-sync';
 import { supportedLanguage, useI18n } from './i18n/i18n';
 import { navigate, parseRoute, type Route, usePathname } from './router';
 import { setTheme, useSystemThemeFollower } from './theme/theme';
 import { Button } from './ui/button';
 
 const SettingsDialog = lazy(() => import('./features/settings/settings-dialog'));
+// The Assistants playground is for developers: its code and styles load on its first visit.
+const PlaygroundPage = lazy(() => import('./features/playground/playground-page'));
+// GPTs (Explore, the builder, a GPT's chat) load on their first visit too.
+const GptsRoutes = lazy(() => import('./features/gpts/gpts-routes'));
 
 const NARROW = '(max-width: 767px)';
 
@@ -60,6 +65,8 @@ function SignedIn({ session, route }: { session: SignedInSession; route: Route }
   const [newChatToken, setNewChatToken] = useState(0);
   const [shortcutsOpen, setShortcutsOpen] = useState(false);
   const chatActions = useRef<ChatActions | null>(null);
+  // Changes made on the person's other tabs and devices show here without a reload.
+  useLiveSync();
 
   // The account's preferences win over this browser's, once per sign-in.
   const { theme, language } = session.preferences;
@@ -116,22 +123,50 @@ function SignedIn({ session, route }: { session: SignedInSession; route: Route }
       <Sidebar
         open={sidebarOpen}
         overlay={narrow}
+        historyEnabled={session.preferences.chat_history_enabled}
         account={session.account}
         activeChatId={chatId}
         onClose={() => setSidebarOpen(false)}
         onNewChat={newChat}
         onOpenSettings={() => navigate('/settings/general')}
+        onOpenPlayground={() => {
+          navigate('/playground');
+          if (narrow) setSidebarOpen(false);
+        }}
+        onExploreGpts={() => {
+          navigate('/gpts');
+          if (narrow) setSidebarOpen(false);
+        }}
         onSignOut={() => signOut.mutate()}
       />
-      <ChatPage
-        chatId={chatId}
-        newChatToken={newChatToken}
-        preferences={session.preferences}
-        sidebarOpen={sidebarOpen && !narrow}
-        onOpenSidebar={() => setSidebarOpen(true)}
-        onNewChat={newChat}
-        actions={chatActions}
-      />
+      {route.name === 'playground' ? (
+        <Suspense fallback={<div className="splash" aria-busy="true" />}>
+          <PlaygroundPage
+            assistantId={route.assistantId}
+            sidebarOpen={sidebarOpen && !narrow}
+            onOpenSidebar={() => setSidebarOpen(true)}
+          />
+        </Suspense>
+      ) : route.name === 'gpts' || route.name === 'gpt-editor' || route.name === 'gpt' ? (
+        <Suspense fallback={<div className="splash" aria-busy="true" />}>
+          <GptsRoutes
+            route={route}
+            sidebarOpen={sidebarOpen && !narrow}
+            onOpenSidebar={() => setSidebarOpen(true)}
+          />
+        </Suspense>
+      ) : (
+        <ChatPage
+          chatId={chatId}
+          newChatToken={newChatToken}
+          preferences={session.preferences}
+          capabilities={session.capabilities}
+          sidebarOpen={sidebarOpen && !narrow}
+          onOpenSidebar={() => setSidebarOpen(true)}
+          onNewChat={newChat}
+          actions={chatActions}
+        />
+      )}
       {route.name === 'settings' ? (
         <Suspense fallback={null}>
           <SettingsDialog

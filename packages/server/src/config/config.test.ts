@@ -97,4 +97,27 @@ describe('loadConfig', () => {
       /ATELIER_REDIS_PREFIX/,
     );
   });
+
+  it('takes a web search provider as JSON, naming the bad field but never the key', () => {
+    const searxng = loadConfig({
+      env: { ATELIER_SEARCH_PROVIDER: '{"type":"searxng","base_url":"http://searx:8080"}' },
+      cwd: emptyDir(),
+    });
+    expect(searxng.searchProvider).toEqual({ type: 'searxng', base_url: 'http://searx:8080' });
+    const brave = loadConfig({
+      env: { ATELIER_SEARCH_PROVIDER: '{"type":"brave","api_key":"bk"}' },
+      cwd: emptyDir(),
+    });
+    expect(brave.searchProvider).toEqual({ type: 'brave', api_key: 'bk' });
+    expect(loadConfig({ env: {}, cwd: emptyDir() }).searchProvider).toBeUndefined();
+    const missingKey = () =>
+      loadConfig({ env: { ATELIER_SEARCH_PROVIDER: '{"type":"tavily","api_key":""}' }, cwd: emptyDir() });
+    expect(missingKey).toThrow(/ATELIER_SEARCH_PROVIDER/);
+    expect(() =>
+      loadConfig({
+        env: { ATELIER_SEARCH_PROVIDER: '{"type":"google","api_key":"secret-value"}' },
+        cwd: emptyDir(),
+      }),
+    ).toThrow(/^(?![\s\S]*secret-value)[\s\S]*ATELIER_SEARCH_PROVIDER/);
+  });
 });

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { allowListEntryProblem, parseAllowList } from '../tools/outbound/outbound-policy.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -65,6 +66,38 @@ export function toUpstreamConfig(setting: UpstreamSetting): UpstreamConfig {
   });
 }
 
+/** The web search provider of the browsing capability (`ATELIER_SEARCH_PROVIDER`, snake_case JSON). */
+const SearchProviderSetting = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value;
+    }
+  },
+  z.discriminatedUnion('type', [
+    z
+      .object({
+        type: z.literal('searxng'),
+        base_url: z.string().regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL'),
+      })
+      .strict(),
+    z
+      .object({
+        type: z.enum(['brave', 'bing', 'tavily']),
+        api_key: z.string().min(1),
+        base_url: z
+          .string()
+          .regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL')
+          .optional(),
+      })
+      .strict(),
+  ]),
+);
+
+export type SearchProviderSetting = z.infer<typeof SearchProviderSetting>;
+
 const UpstreamList = z.preprocess(
   // The environment holds JSON text; the config file holds the array itself.
   (value) => {
@@ -109,6 +142,17 @@ export interface Config {
   readonly maxFileBytes: number;
   /** Model whose embeddings vector stores index (hybrid search); undefined: keyword search only. */
   readonly embeddingModel: string | undefined;
+  /**
+   * Outbound requests (actions, browsing) may reach these non-public addresses: IPs, CIDR ranges,
+   * host names, `*.domain` (`ATELIER_OUTBOUND_ALLOW`). Empty: public internet addresses only.
+   */
+  readonly outboundAllow: readonly string[];
+  /** Actions: the longest one call to an API may take, in seconds. */
+  readonly actionTimeoutSeconds: number;
+  /** Actions: bytes of an API's response read at most; the rest is cut off with a note. */
+  readonly actionMaxResponseBytes: number;
+  /** Web search for the browsing capability; unset: pages can be opened, not searched. */
+  readonly searchProvider: SearchProviderSetting | undefined;
   /** OpenAI-compatible upstreams from the environment or the config file (more may be stored). */
   readonly upstreams: readonly UpstreamConfig[];
   /** Seals stored secrets (upstream API keys); unset: `<data>/secret.key`, created on first start. */
@@ -218,6 +262,32 @@ const SETTINGS = {
     env: 'ATELIER_EMBEDDING_MODEL',
     expected: 'the id of a model that makes embeddings',
     schema: z.string().min(1),
+  },
+  outboundAllow: {
+    env: 'ATELIER_OUTBOUND_ALLOW',
+    expected:
+      'comma-separated IP addresses, CIDR ranges or host names (e.g. 127.0.0.1,10.0.0.0/8,*.intranet)',
+    schema: z.preprocess(
+      (value) => (typeof value === 'string' ? parseAllowList(value) : value),
+      z.array(z.string().refine((entry) => allowListEntryProblem(entry) === null)),
+    ),
+  },
+  actionTimeoutSeconds: {
+    env: 'ATELIER_ACTION_TIMEOUT_SECONDS',
+    expected: 'a number of seconds from 1 to 600',
+    schema: z.coerce.number().min(1).max(600),
+  },
+  actionMaxResponseBytes: {
+    env: 'ATELIER_ACTION_MAX_RESPONSE_BYTES',
+    expected: 'a number of bytes from 1024 to 104857600',
+    schema: z.coerce.number().int().min(1024).max(104_857_600),
+  },
+  searchProvider: {
+    env: 'ATELIER_SEARCH_PROVIDER',
+    expected:
+      'JSON: {"type":"searxng","base_url":…} or {"type":"brave"|"bing"|"tavily","api_key":…,"base_url"?:…}',
+    schema: SearchProviderSetting,
+    secret: true,
   },
   upstreams: {
     env: 'ATELIER_UPSTREAMS',
@@ -355,6 +425,10 @@ export function loadConfig({
     maxBodyBytes: (raw.maxBodyBytes as number | undefined) ?? 32 * 1024 * 1024,
     maxFileBytes: (raw.maxFileBytes as number | undefined) ?? 512 * 1024 * 1024,
     embeddingModel: raw.embeddingModel as string | undefined,
+    outboundAllow: Object.freeze([...((raw.outboundAllow as string[] | undefined) ?? [])]),
+    actionTimeoutSeconds: (raw.actionTimeoutSeconds as number | undefined) ?? 30,
+    actionMaxResponseBytes: (raw.actionMaxResponseBytes as number | undefined) ?? 1024 * 1024,
+    searchProvider: raw.searchProvider as SearchProviderSetting | undefined,
     upstreams: Object.freeze(((raw.upstreams as UpstreamSetting[] | undefined) ?? []).map(toUpstreamConfig)),
     secretKey: raw.secretKey as string | undefined,
     sandboxIdleMinutes: (raw.sandboxIdleMinutes as number | undefined) ?? 20,

@@ -83,6 +83,8 @@ export interface RunEngine {
     workspaceId: string;
     threadId: string;
     assistantId: string;
+    /** The person asking (a session's or personal key's account): may reach assistants beyond the workspace's. */
+    accountId?: string | null;
     options: RunOptions;
     additionalMessages: readonly NewMessage[];
     stream: boolean;
@@ -90,6 +92,7 @@ export interface RunEngine {
   createThreadAndRun(params: {
     workspaceId: string;
     assistantId: string;
+    accountId?: string | null;
     thread: ThreadInput;
     options: RunOptions;
     stream: boolean;
@@ -114,11 +117,30 @@ export interface RunEngine {
   }): Promise<Message[]>;
 }
 
+/**
+ * Assistants a caller may run beyond its workspace's own (GPTs shared with them: see
+ * platform/gpts-runs.ts). The run copies the assistant's configuration, as for any assistant.
+ */
+export interface ExternalAssistants {
+  find(params: {
+    workspaceId: string;
+    accountId: string | null;
+    assistantId: string;
+  }): Promise<ExternalAssistant | null>;
+}
+
+export interface ExternalAssistant {
+  readonly assistant: Assistant;
+  /** Called in the transaction that creates a run on it. */
+  readonly onRunCreated?: (run: Run, trx: Repositories) => Promise<void>;
+}
+
 export interface RunEngineOptions {
   readonly repositories: Repositories;
   readonly models: ModelLookup;
   readonly bus: EventBus;
   readonly tools: BuiltInTools;
+  readonly externalAssistants?: ExternalAssistants | undefined;
   /** Unix seconds. */
   readonly now?: () => number;
 }
@@ -128,6 +150,7 @@ export function createRunEngine({
   models,
   bus,
   tools,
+  externalAssistants = undefined,
   now = () => Math.floor(Date.now() / 1000),
 }: RunEngineOptions): RunEngine {
   const publish = (runId: string, event: RunEvent) => bus.publish(runChannel(runId), event);
@@ -152,12 +175,18 @@ export function createRunEngine({
     return thread;
   }
 
-  async function findAssistant(workspaceId: string, assistantId: string): Promise<Assistant> {
+  async function findAssistant(
+    workspaceId: string,
+    assistantId: string,
+    accountId: string | null = null,
+  ): Promise<ExternalAssistant> {
     const assistant = await repositories.assistants.find(workspaceId, assistantId);
-    if (!assistant) {
+    if (assistant) return { assistant };
+    const external = await externalAssistants?.find({ workspaceId, accountId, assistantId });
+    if (!external) {
       throw new NotFoundError(`No assistant found with id '${assistantId}'.`, { param: 'assistant_id' });
     }
-    return assistant;
+    return external;
   }
 
   async function checkMessages(
@@ -267,9 +296,17 @@ export function createRunEngine({
   }
 
   return {
-    async createRun({ workspaceId, threadId, assistantId, options, additionalMessages, stream }) {
+    async createRun({
+      workspaceId,
+      threadId,
+      assistantId,
+      accountId = null,
+      options,
+      additionalMessages,
+      stream,
+    }) {
       await findThread(workspaceId, threadId);
-      const assistant = await findAssistant(workspaceId, assistantId);
+      const { assistant, onRunCreated } = await findAssistant(workspaceId, assistantId, accountId);
       const configuration = configure(assistant, options);
       await checkMessages(workspaceId, additionalMessages, 'additional_messages');
       return start(stream, (identity) =>
@@ -281,7 +318,7 @@ export function createRunEngine({
             });
           }
           await insertMessages(trx, { workspaceId, threadId, messages: additionalMessages });
-          return trx.runs.create({
+          const run = await trx.runs.create({
             workspaceId,
             threadId,
             assistantId,
@@ -289,12 +326,21 @@ export function createRunEngine({
             expiresAt: null,
             ...configuration,
           });
+          await onRunCreated?.(run, trx);
+          return run;
         }),
       );
     },
 
-    async createThreadAndRun({ workspaceId, assistantId, thread: threadParams, options, stream }) {
-      const assistant = await findAssistant(workspaceId, assistantId);
+    async createThreadAndRun({
+      workspaceId,
+      assistantId,
+      accountId = null,
+      thread: threadParams,
+      options,
+      stream,
+    }) {
+      const { assistant, onRunCreated } = await findAssistant(workspaceId, assistantId, accountId);
       const configuration = configure(assistant, options);
       await checkToolResources(repositories, { workspaceId, resources: threadParams.toolResources });
       await checkMessages(workspaceId, threadParams.messages, 'thread.messages');
@@ -307,7 +353,7 @@ export function createRunEngine({
             metadata: threadParams.metadata,
           });
           await insertMessages(trx, { workspaceId, threadId: thread.id, messages: threadParams.messages });
-          return trx.runs.create({
+          const run = await trx.runs.create({
             workspaceId,
             threadId: thread.id,
             assistantId,
@@ -315,6 +361,8 @@ export function createRunEngine({
             expiresAt: null,
             ...configuration,
           });
+          await onRunCreated?.(run, trx);
+          return run;
         }),
       );
       return { ...started, thread: thread! };

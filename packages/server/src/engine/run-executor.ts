@@ -478,6 +478,7 @@ export async function executeRun(
           searchFileIds: resources.searchFileIds,
           codeFileIds: resources.codeFileIds,
           fileSearchOptions: fileSearchOptions(run.tools),
+          ...(call.type === 'file_search' ? { userMessage: await newestUserText(run.threadId) } : {}),
           signal,
         });
         done = result.call;
@@ -511,6 +512,13 @@ export async function executeRun(
     const completed = await repos.runSteps.update(step.id, { status: 'completed' });
     if (completed) await publish({ type: 'step', event: 'completed', step: completed });
     return 'again';
+  }
+
+  /** The text of the thread's newest user message among its last 20 ('' when none). */
+  async function newestUserText(threadId: string): Promise<string> {
+    const newest = await repos.messages.newest({ threadId, limit: 20 });
+    const user = newest.find((message) => message.role === 'user');
+    return (user?.content ?? []).flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n');
   }
 
   async function finishMessage(

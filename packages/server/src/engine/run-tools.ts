@@ -90,6 +90,8 @@ export interface BuiltInCallContext {
   /** Files placed under /mnt/data for the code interpreter. */
   readonly codeFileIds: readonly string[];
   readonly fileSearchOptions: { readonly maxNumResults?: number; readonly scoreThreshold?: number };
+  /** The thread's newest user message (file_search searches it beside the model's query). */
+  readonly userMessage?: string;
   readonly signal: AbortSignal;
 }
 
@@ -112,6 +114,7 @@ export async function runBuiltInCall(
       vectorStoreIds: context.vectorStoreIds,
       fileIds: context.searchFileIds,
       query: call.query,
+      ...(context.userMessage ? { userMessage: context.userMessage } : {}),
       maxResults: context.fileSearchOptions.maxNumResults ?? DEFAULT_MAX_RESULTS,
       ...(context.fileSearchOptions.scoreThreshold !== undefined
         ? { scoreThreshold: context.fileSearchOptions.scoreThreshold }

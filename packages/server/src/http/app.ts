@@ -8,13 +8,17 @@ import { NotFoundError } from '../errors.js';
 import type { ModelRegistry } from '../inference/model-registry.js';
 import type { AccountServices } from '../platform/account-services.js';
 import type { FilesService } from '../platform/files-service.js';
+import type { GptsService } from '../platform/gpts-service.js';
 import type { ApiKeyVerifier } from '../platform/principal.js';
 import type { VectorStoresService } from '../platform/vector-stores-service.js';
 import type { Repositories } from '../storage/repositories.js';
 import { createAuthHook } from './auth.js';
 import { acceptEmptyJsonBodies } from './empty-json-body.js';
 import { toErrorResponse } from './errors.js';
+import { lazySchemaCompilers } from './lazy-schema-compilers.js';
 import { registerWebApi } from './routes/api.js';
+import { registerApiActions } from './routes/api-actions.js';
+import { registerApiGpts } from './routes/api-gpts.js';
 import { registerAssistants } from './routes/assistants.js';
 import { registerAssistantsFiles } from './routes/assistants-files.js';
 import type { AssistantsRouteServices } from './routes/assistants-route-services.js';
@@ -22,6 +26,7 @@ import { registerChatCompletions } from './routes/chat-completions.js';
 import { registerCompletions } from './routes/completions.js';
 import { registerEmbeddings } from './routes/embeddings.js';
 import { registerFiles } from './routes/files.js';
+import type { GptChatServices } from './routes/gpts-chat-completions.js';
 import { registerHealth } from './routes/health.js';
 import { registerModels } from './routes/models.js';
 import { registerThreads } from './routes/threads.js';
@@ -47,6 +52,8 @@ export interface AppServices {
   readonly assistants?: AssistantsRouteServices;
   /** The web app's accounts, sessions and history under /api; sessions also work on /v1. */
   readonly accountServices?: AccountServices;
+  /** GPTs: the builder's /api/gpts (with accountServices), and `gpt-<id>` models on /v1. */
+  readonly gpts?: GptChatServices & { readonly gpts: GptsService };
   /** A built web app to serve at `/` (nothing is served there when it holds no build). */
   readonly webRoot?: string | undefined;
   /** Behind a reverse proxy: take the client address and https from X-Forwarded-*. */
@@ -61,6 +68,7 @@ export async function buildApp({
   knowledge = undefined,
   assistants = undefined,
   accountServices = undefined,
+  gpts = undefined,
   webRoot = undefined,
   trustProxy = false,
 }: AppServices): Promise<FastifyInstance> {
@@ -73,6 +81,7 @@ export async function buildApp({
     requestIdHeader: 'x-request-id',
     genReqId: () => `req_${crypto.randomUUID().replaceAll('-', '')}`,
     trustProxy,
+    schemaController: { compilersFactory: lazySchemaCompilers },
   });
   app.decorateRequest('principal', null);
   app.decorateRequest('webSession', null);
@@ -99,7 +108,7 @@ export async function buildApp({
   await app.register(async (v1) => {
     v1.addHook('onRequest', createAuthHook({ verifier, sessions: accountServices?.sessions }));
     registerModels(v1, { registry });
-    registerChatCompletions(v1, { registry });
+    registerChatCompletions(v1, { registry, gpts });
     registerCompletions(v1, { registry });
     registerEmbeddings(v1, { registry });
     if (knowledge) {
@@ -130,6 +139,15 @@ export async function buildApp({
     }
   });
   if (accountServices) await registerWebApi(app, accountServices);
+  if (accountServices && gpts)
+    await registerApiGpts(app, { sessions: accountServices.sessions, gpts: gpts.gpts });
+  if (accountServices && gpts?.actions) {
+    await registerApiActions(app, {
+      sessions: accountServices.sessions,
+      actions: gpts.actions,
+      gpts: gpts.gpts,
+    });
+  }
   if (webRoot !== undefined && !(await registerWebApp(app, { root: webRoot }))) {
     app.log.warn(
       `the web app is not built (no ${webRoot}/index.html): run \`npm run build\` to serve it at /`,

@@ -18,8 +18,8 @@ export async function streamRunEvents({
   reply: FastifyReply;
   version: AssistantsVersion;
   events: RunEventSubscription;
-  /** Events written before the run's own (e.g. `thread.created`). */
-  prelude?: readonly AssistantStreamEvent[];
+  /** Events written before the run's own (e.g. `thread.created`, or the web app's `chat.turn`). */
+  prelude?: readonly AssistantStreamEvent[] | readonly { readonly event: string; readonly data: unknown }[];
 }): Promise<void> {
   reply.hijack();
   const sse = new SseWriter(reply.raw, { headers: { 'x-request-id': String(reply.request.id) } });

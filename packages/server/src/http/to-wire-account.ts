@@ -1,5 +1,6 @@
 // Accounts, workspaces and preferences as the web app's /api sends them (snake_case, like /v1).
 import type { Profile } from '../platform/accounts-service.js';
+import type { ChatCapabilities } from '../platform/chats-service.js';
 import type { AccountPreferences } from '../storage/repositories/account-preferences-repository.js';
 import type { Account } from '../storage/repositories/accounts-repository.js';
 import type { WorkspaceMembership } from '../storage/repositories/workspaces-repository.js';
@@ -32,6 +33,7 @@ export function toWirePreferences(preferences: AccountPreferences) {
     custom_instructions_enabled: preferences.customInstructionsEnabled,
     theme: preferences.theme,
     language: preferences.language,
+    chat_history_enabled: preferences.chatHistoryEnabled,
   };
 }
 
@@ -40,10 +42,13 @@ export function toWireSignedIn({
   profile,
   csrfToken,
   workspaceId,
+  capabilities = { fileSearch: false, codeInterpreter: false },
 }: {
   profile: Profile;
   csrfToken: string;
   workspaceId: string;
+  /** What chats can do here beyond answering: the built-in tools the server has. */
+  capabilities?: ChatCapabilities;
 }) {
   return {
     authenticated: true as const,
@@ -53,5 +58,9 @@ export function toWireSignedIn({
     workspace_id: workspaceId,
     preferences: toWirePreferences(profile.preferences),
     csrf_token: csrfToken,
+    capabilities: {
+      file_search: capabilities.fileSearch,
+      code_interpreter: capabilities.codeInterpreter,
+    },
   };
 }

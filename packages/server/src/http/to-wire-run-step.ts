@@ -12,7 +12,19 @@ import type { CodeInterpreterOutput, ToolCall } from '../storage/assistants-doma
 import type { RunStep } from '../storage/repositories/run-steps-repository.js';
 import type { AssistantsVersion } from './assistants-version.js';
 
-export function toWireRunStep(step: RunStep, version: AssistantsVersion): RunStepV1 | RunStepV2 {
+/** What `include[]` may ask of run steps (v2): the passages a file_search call found. */
+export const FILE_SEARCH_CONTENT_INCLUDE = 'step_details.tool_calls[*].file_search.results[*].content';
+
+export interface RunStepWireOptions {
+  /** `include[]` named FILE_SEARCH_CONTENT_INCLUDE: file_search calls list their results with text. */
+  readonly fileSearchContent?: boolean;
+}
+
+export function toWireRunStep(
+  step: RunStep,
+  version: AssistantsVersion,
+  options: RunStepWireOptions = {},
+): RunStepV1 | RunStepV2 {
   return {
     id: step.id,
     object: 'thread.run.step',
@@ -27,7 +39,7 @@ export function toWireRunStep(step: RunStep, version: AssistantsVersion): RunSte
         ? { type: 'message_creation', message_creation: { message_id: step.details.messageId } }
         : {
             type: 'tool_calls',
-            tool_calls: step.details.toolCalls.map((call) => toWireToolCall(call, version)),
+            tool_calls: step.details.toolCalls.map((call) => toWireToolCall(call, version, options)),
           },
     last_error: step.lastError ? { code: step.lastError.code, message: step.lastError.message } : null,
     expired_at: step.expiredAt,
@@ -45,7 +57,11 @@ export function toWireRunStep(step: RunStep, version: AssistantsVersion): RunSte
   } as RunStepV1 | RunStepV2;
 }
 
-function toWireToolCall(call: ToolCall, version: AssistantsVersion): ToolCallV1 | ToolCallV2 {
+function toWireToolCall(
+  call: ToolCall,
+  version: AssistantsVersion,
+  { fileSearchContent = false }: RunStepWireOptions,
+): ToolCallV1 | ToolCallV2 {
   switch (call.type) {
     case 'function':
       return {
@@ -60,9 +76,21 @@ function toWireToolCall(call: ToolCall, version: AssistantsVersion): ToolCallV1 
         code_interpreter: { input: call.input, outputs: call.outputs.map(toWireOutput) },
       };
     case 'file_search':
-      return version === 'v1'
-        ? { id: call.id, type: 'retrieval', retrieval: {} }
-        : { id: call.id, type: 'file_search', file_search: {} };
+      if (version === 'v1') return { id: call.id, type: 'retrieval', retrieval: {} };
+      return {
+        id: call.id,
+        type: 'file_search',
+        file_search: fileSearchContent
+          ? {
+              results: call.results.map((result) => ({
+                file_id: result.fileId,
+                file_name: result.fileName,
+                score: result.score,
+                content: [{ type: 'text', text: result.text }],
+              })),
+            }
+          : {},
+      } as ToolCallV2;
   }
 }
 

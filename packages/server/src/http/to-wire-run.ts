@@ -1,5 +1,5 @@
 // Domain → wire for runs. Usage shows once a run is over, as on OpenAI.
-import type { RunV1, RunV2 } from '@atelier/protocol';
+import { gptModelName, parseGptAssistantId, type RunV1, type RunV2 } from '@atelier/protocol';
 import { isTerminal } from '../engine/run-state.js';
 import type { Run } from '../storage/repositories/runs-repository.js';
 import type { AssistantsVersion } from './assistants-version.js';
@@ -12,6 +12,7 @@ import {
 } from './to-wire-assistant-options.js';
 
 export function toWireRun(run: Run, version: AssistantsVersion): RunV1 | RunV2 {
+  const gpt = parseGptAssistantId(run.assistantId);
   const base = {
     id: run.id,
     object: 'thread.run' as const,
@@ -40,8 +41,9 @@ export function toWireRun(run: Run, version: AssistantsVersion): RunV1 | RunV2 {
     failed_at: run.failedAt,
     completed_at: run.completedAt,
     incomplete_details: run.incompleteReason ? { reason: run.incompleteReason } : null,
-    model: run.model,
-    instructions: run.instructions,
+    // A run on a GPT shows the GPT's model name, never its instructions or underlying model.
+    model: gpt ? gptModelName(gpt.gptId) : run.model,
+    instructions: gpt ? '' : run.instructions,
     metadata: { ...run.metadata },
     usage: isTerminal(run.status)
       ? {

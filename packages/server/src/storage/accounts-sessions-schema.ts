@@ -1,4 +1,4 @@
-// The web app's tables (migration 005) as Kysely sees them; `DatabaseSchema` extends this.
+// The web app's tables (migrations 005 and 008) as Kysely sees them; `DatabaseSchema` extends this.
 // Booleans are 0/1 integers and JSON values TEXT, the same on both dialects.
 
 import type { UnixSeconds } from './schema.js';
@@ -27,6 +27,8 @@ export interface AccountPreferencesTable {
   readonly theme: 'system' | 'light' | 'dark';
   /** null: follow the browser's language. */
   readonly language: string | null;
+  /** 0: "chat history & training" off, new chats are temporary (migration 008). */
+  readonly chat_history_enabled: number;
   readonly updated_at: UnixSeconds;
 }
 
@@ -34,7 +36,7 @@ export interface ChatsTable {
   readonly id: string;
   readonly account_id: string;
   readonly title: string;
-  /** 1: "temporary chat": never listed, deleted 30 days after its last change. */
+  /** 1: "temporary chat": never listed, never used for training, deleted 30 days after creation. */
   readonly temporary: number;
   readonly model: string | null;
   /** JSON array of message nodes (a tree: each names its parent, so branches are kept). */
@@ -47,10 +49,22 @@ export interface ChatsTable {
   readonly updated_at: UnixSeconds;
   /** Orders history by last change, finer than a second (see sortable-id.ts). */
   readonly updated_seq: number;
+  /** The workspace of the chat's threads (migration 008); null until it has one. */
+  readonly workspace_id: string | null;
+  /** The assistant its runs use; null until the first run. */
+  readonly assistant_id: string | null;
+}
+
+/** Each workspace's assistant for plain web chats (the model is chosen per answer). */
+export interface WebChatAssistantsTable {
+  readonly workspace_id: string;
+  readonly assistant_id: string;
+  readonly created_at: UnixSeconds;
 }
 
 export interface AccountsSessionsSchema {
   readonly sessions: SessionsTable;
   readonly account_preferences: AccountPreferencesTable;
   readonly chats: ChatsTable;
+  readonly web_chat_assistants: WebChatAssistantsTable;
 }

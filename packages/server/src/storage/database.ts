@@ -1,11 +1,12 @@
 // Opens the one Kysely instance the server uses: better-sqlite3 in the data dir by default, or a pg
-// Pool when a postgres:// URL is configured. Only this file knows about the two drivers.
+// Pool when a postgres:// URL is configured. Only this file knows about the two drivers; pg is
+// loaded only when PostgreSQL is configured (it is not small, and SQLite is the default).
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
+import type pg from 'pg';
 import * as sqliteVec from 'sqlite-vec';
 import { ConfigError, ServiceUnavailableError } from '../errors.js';
 import { describeError } from './describe-error.js';
@@ -86,8 +87,38 @@ function openSqlite(file: string, dataDir: string | undefined): DatabaseHandle {
   } catch {
     // reported by the search index when vectors are asked for
   }
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<DatabaseSchema>({
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+  });
   return { db, dialect: 'sqlite', close: once(() => db.destroy()) };
+}
+
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query anew, and preparing (parsing and planning the SQL) is most of what a
+ * small query costs — e.g. the API-key lookup of every request. A statement of better-sqlite3 can
+ * be run again with other parameters, so the recently used ones are kept, by their SQL. One still
+ * being iterated (a streamed result) is busy: the query then gets a statement of its own.
+ */
+function withStatementCache(database: Sqlite.Database): SqliteDatabase {
+  const statements = new Map<string, Sqlite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql) {
+      let statement = statements.get(sql);
+      if (statement?.busy) return database.prepare(sql);
+      if (statement) {
+        // Least recently used first: move it to the end.
+        statements.delete(sql);
+      } else {
+        statement = database.prepare(sql);
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+      }
+      statements.set(sql, statement);
+      return statement;
+    },
+  };
 }
 
 interface PostgresOptions {
@@ -106,12 +137,13 @@ async function openPostgres({
   onIdleConnectionError,
 }: PostgresOptions): Promise<DatabaseHandle> {
   const target = describePostgresTarget(url);
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString: url,
     max: maxConnections,
     connectionTimeoutMillis: connectTimeoutMs,
     application_name: 'atelier',
-    types: typeParsers,
+    types: int8AsNumber(pg),
     ...(searchPath === undefined ? {} : { options: `-c search_path=${checkSearchPath(searchPath)}` }),
   });
   // Without a listener, an idle client's error (e.g. the server restarting) would crash the process.
@@ -133,12 +165,15 @@ async function openPostgres({
 // BIGINT (int8) comes back from pg as a string, since it may exceed 2^53. Our int8 columns hold
 // unix seconds and counts, far below that, so they are read as numbers; a value that would lose
 // precision fails loudly instead. Per-pool overrides leave other pg users in the process alone.
-const typeParsers = new pg.TypeOverrides();
-typeParsers.setTypeParser(pg.types.builtins.INT8, (value: string) => {
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed)) throw new RangeError(`BIGINT ${value} does not fit a JS number`);
-  return parsed;
-});
+function int8AsNumber(driver: typeof pg): pg.CustomTypesConfig {
+  const typeParsers = new driver.TypeOverrides();
+  typeParsers.setTypeParser(driver.types.builtins.INT8, (value: string) => {
+    const parsed = Number(value);
+    if (!Number.isSafeInteger(parsed)) throw new RangeError(`BIGINT ${value} does not fit a JS number`);
+    return parsed;
+  });
+  return typeParsers;
+}
 
 function checkSearchPath(searchPath: string): string {
   // Goes into a libpq startup option, where spaces and quotes would need escaping: accept plain names.

@@ -37,6 +37,8 @@ export interface VectorStoresTable {
   readonly last_active_at: UnixSeconds;
   readonly expires_after_days: number | null;
   readonly seq: number;
+  /** Set on the stores the server keeps for itself (not listed); null on the users' own. */
+  readonly internal_key: string | null;
 }
 
 export type VectorStoreFileStatus = 'in_progress' | 'completed' | 'cancelled' | 'failed';

@@ -64,24 +64,42 @@ export function createPostgresSearchIndex(db: Kysely<DatabaseSchema>): SearchInd
     });
   }
 
-  // Document frequencies move slowly, and counting a common term costs a scan: kept a minute.
-  const statisticsCache = new Map<string, { value: number; at: number }>();
+  // Statistics move slowly, and counting a common term costs a scan: a counted value is used for
+  // a minute, then recounted in the background while the old one is still answered (so no search
+  // waits for a recount, and a busy term is counted about once a minute).
+  const statisticsCache = new Map<string, { value: number; at: number; refreshing: boolean }>();
   const CACHE_MS = 60_000;
-  // ts_rank reads each matching row's whole tsvector: two phases pay off early here.
+  // Ranking reads each candidate's tsvector: two phases pay off early here.
   const TWO_PHASE_MIN_CHUNKS = 2_000;
   const COMMON_FRACTION = 0.02;
   const COMMON_MIN_DOCUMENTS = 500;
+  // BM25's parameters, as FTS5 uses them on SQLite.
+  const K1 = 1.2;
+  const B = 0.75;
+  // Results whose order the two phases guarantee to be the one-phase order (see keywordSearch).
+  const EXACT_RESULTS = 5;
 
   async function cachedCount(key: string, count: () => Promise<number>): Promise<number> {
     const cached = statisticsCache.get(key);
-    if (cached && Date.now() - cached.at < CACHE_MS) return cached.value;
+    if (cached) {
+      if (Date.now() - cached.at >= CACHE_MS && !cached.refreshing) {
+        cached.refreshing = true;
+        count().then(
+          (value) => statisticsCache.set(key, { value, at: Date.now(), refreshing: false }),
+          () => {
+            cached.refreshing = false;
+          },
+        );
+      }
+      return cached.value;
+    }
     const value = await count();
     if (statisticsCache.size > 10_000) statisticsCache.clear();
-    statisticsCache.set(key, { value, at: Date.now() });
+    statisticsCache.set(key, { value, at: Date.now(), refreshing: false });
     return value;
   }
 
-  /** Chunks in the stores, and how many hold each term (through the GIN index). */
+  /** Chunks in the stores, their mean length in tokens, and how many hold each term (by the GIN index). */
   async function statistics(stores: readonly string[], terms: readonly string[]) {
     const scope = stores.join(',');
     const inStores = sql.join([...stores]);
@@ -89,6 +107,13 @@ export function createPostgresSearchIndex(db: Kysely<DatabaseSchema>): SearchInd
       const { rows } = await sql<{ n: number }>`
         select count(*) as n from chunks where vector_store_id in (${inStores})`.execute(db);
       return Number(rows[0]?.n ?? 0);
+    });
+    const averageLength = await cachedCount(`${scope}\n\naverage`, async () => {
+      const { rows } = await sql<{ average: number | null }>`
+        select avg(token_count)::float8 as average from chunks where vector_store_id in (${inStores})`.execute(
+        db,
+      );
+      return Number(rows[0]?.average ?? 0);
     });
     const frequencies = new Map<string, number>();
     for (const term of terms) {
@@ -102,15 +127,23 @@ export function createPostgresSearchIndex(db: Kysely<DatabaseSchema>): SearchInd
         }),
       );
     }
-    return { total, frequencies };
+    return { total, averageLength: averageLength > 0 ? averageLength : 1, frequencies };
   }
 
-  /** Chunks matching any of `match`, scored over all `terms`, best first. */
+  /**
+   * Chunks matching any of `match`, scored by BM25 over all `terms`, best first. A term's
+   * frequency in a chunk is read back from ts_rank without normalisation, which for one lexeme
+   * whose positions all weigh 0.1 (to_tsvector's weight D) is 0.1 × Σ_{j≤tf} 1/j² / 1.64493406685
+   * (PostgreSQL's tsrank.c): tf = round(1 / (π²/6 − Σ) − ½) inverts it exactly for every tf a
+   * tsvector holds (up to 255 positions). The length is the chunk's token count. Each candidate's tsvector is detoasted
+   * once (the `||` makes an in-memory copy), not once per term.
+   */
   async function rank({
     stores,
     fileIds,
     terms,
     weights,
+    averageLength,
     match,
     limit,
   }: {
@@ -118,20 +151,36 @@ export function createPostgresSearchIndex(db: Kysely<DatabaseSchema>): SearchInd
     fileIds: readonly string[] | undefined;
     terms: readonly string[];
     weights: readonly number[];
+    averageLength: number;
     match: readonly string[];
     limit: number;
   }) {
-    const score = sql.join(
+    const frequencies = sql.join(
       terms.map(
-        (term, index) => sql`${weights[index]!}::float8 * ts_rank(tsv, to_tsquery('english', ${term}), 1)`,
+        (term, index) =>
+          sql`round(1 / greatest(1.64493406685 - 16.4493406685 * ts_rank(v, to_tsquery('english', ${term}), 0)::float8, 1e-9) - 0.5) as ${sql.ref(`tf${index}`)}`,
       ),
+    );
+    const score = sql.join(
+      terms.map((_, index) => {
+        const tf = sql.ref(`tf${index}`);
+        return sql`${weights[index]!}::float8 * ${tf} * ${K1 + 1}::float8 / (${tf} + norm)`;
+      }),
       sql` + `,
     );
     const fileFilter = fileIds === undefined ? sql`` : sql`and file_id in (${sql.join([...fileIds])})`;
     const { rows } = await sql<{ id: number; score: number }>`
-      select id, (${score}) as score from chunks
-      where vector_store_id in (${sql.join([...stores])}) ${fileFilter}
-        and tsv @@ to_tsquery('english', ${match.join(' | ')})
+      select id, (${score}) as score from (
+        select id, ${K1}::float8 * (${1 - B}::float8 + ${B / averageLength}::float8 * token_count) as norm,
+          ${frequencies}
+        from (
+          select id, token_count, tsv || ''::tsvector as v from chunks
+          where vector_store_id in (${sql.join([...stores])}) ${fileFilter}
+            and tsv @@ to_tsquery('english', ${match.join(' | ')})
+          offset 0
+        ) as detoasted
+        offset 0
+      ) as counted
       order by score desc, id
       limit ${limit}`.execute(db);
     return rows.map((row) => ({ chunkId: Number(row.id), score: Number(row.score) }));
@@ -146,39 +195,33 @@ export function createPostgresSearchIndex(db: Kysely<DatabaseSchema>): SearchInd
     async keywordSearch({ vectorStoreIds, terms, limit, fileIds = undefined }) {
       if (vectorStoreIds.length === 0 || terms.length === 0) return [];
       if (fileIds !== undefined && fileIds.length === 0) return [];
-      // BM25-like: each term's ts_rank (term frequency, length-normalised, below 1) weighted by its
-      // inverse document frequency among the searched chunks, which plain ts_rank lacks.
       const stores = [...vectorStoreIds].sort();
-      const { total, frequencies } = await statistics(stores, terms);
+      const { total, averageLength, frequencies } = await statistics(stores, terms);
+      // BM25's idf as Lucene has it (never negative), counted among the searched chunks.
       const weights = terms.map((term) => {
         // Counted at different moments (cached), a frequency may exceed the total a little.
         const frequency = Math.min(frequencies.get(term) ?? 0, total);
         return Math.log(1 + (total - frequency + 0.5) / (frequency + 0.5));
       });
-      // As on SQLite, a large index is searched in two phases: candidates holding a rarer term,
-      // then every term's weight on those only. A chunk with common terms alone scores at most
-      // their weights (ts_rank stays below 1); if the first results beat that, they are exact.
+      // As on SQLite, a large index is searched in two phases: candidates are the chunks holding a
+      // rarer term (few: the GIN index finds them, and only they are ranked), scored over every
+      // term. A chunk holding common terms only scores at most Σ idf × (k1 + 1) (MaxScore); when
+      // the first results beat that, they are exactly the one-phase results.
       const common = terms.filter(
         (term) => (frequencies.get(term) ?? 0) >= Math.max(COMMON_MIN_DOCUMENTS, total * COMMON_FRACTION),
       );
       const rare = terms.filter((term) => !common.includes(term));
+      const ranking = { stores, fileIds, terms, weights, averageLength };
       if (total >= TWO_PHASE_MIN_CHUNKS && rare.length > 0 && common.length > 0) {
-        const candidates = await rank({
-          stores,
-          fileIds,
-          terms,
-          weights,
-          match: rare,
-          limit: Math.max(200, limit * 4),
-        });
+        const candidates = await rank({ ...ranking, match: rare, limit });
         const bound = terms.reduce(
-          (sum, term, index) => sum + (common.includes(term) ? weights[index]! : 0),
+          (sum, term, index) => sum + (common.includes(term) ? weights[index]! * (K1 + 1) : 0),
           0,
         );
-        const checked = candidates[Math.min(limit, 5, candidates.length) - 1];
-        if (checked && checked.score >= bound) return candidates.slice(0, limit);
+        const checked = candidates[Math.min(limit, EXACT_RESULTS, candidates.length) - 1];
+        if (checked && checked.score >= bound) return candidates;
       }
-      return rank({ stores, fileIds, terms, weights, match: terms, limit });
+      return rank({ ...ranking, match: terms, limit });
     },
 
     async useEmbeddingSpace({ model, dimensions }) {
@@ -188,7 +231,8 @@ export function createPostgresSearchIndex(db: Kysely<DatabaseSchema>): SearchInd
         );
       }
       const schema = await ensurePgvector(db);
-      const name = assertSafeIdentifier(embeddingSpaceName(model, dimensions));
+      // 'ivf1' is only the label the first tables were named with; kept so they keep their names.
+      const name = assertSafeIdentifier(embeddingSpaceName(model, dimensions, 'ivf1'));
       const existing = await db.selectFrom('embedding_spaces').selectAll().execute();
       for (const other of existing) {
         if (other.name === name) continue;

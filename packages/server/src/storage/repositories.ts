@@ -17,6 +17,7 @@ import { type ChatsRepository, createChatsRepository } from './repositories/chat
 import { type ChunksRepository, createChunksRepository } from './repositories/chunks-repository.js';
 import { createFileTextsRepository, type FileTextsRepository } from './repositories/file-texts-repository.js';
 import { createFilesRepository, type FilesRepository } from './repositories/files-repository.js';
+import { createGptsRepository, type GptsRepository } from './repositories/gpts-repository.js';
 import { createMessagesRepository, type MessagesRepository } from './repositories/messages-repository.js';
 import {
   createModelRegistryRepository,
@@ -63,6 +64,7 @@ export interface Repositories {
   readonly runs: RunsRepository;
   readonly runSteps: RunStepsRepository;
   readonly modelRegistry: ModelRegistryRepository;
+  readonly gpts: GptsRepository;
   /**
    * Runs `work` in one transaction, with repositories bound to it: all of its writes commit
    * together or none do. Inside a transaction already, it joins that one.
@@ -90,6 +92,7 @@ export function createRepositories(db: Kysely<DatabaseSchema>, options: { now?: 
     runs: createRunsRepository(db, options),
     runSteps: createRunStepsRepository(db, options),
     modelRegistry: createModelRegistryRepository(db, options),
+    gpts: createGptsRepository(db, options),
     transaction: (work) => inTransaction(db, (trx) => work(createRepositories(trx, options))),
   };
 }

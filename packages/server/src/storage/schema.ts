@@ -2,8 +2,10 @@
 // Repositories convert rows to camelCase domain objects; nothing outside storage/ uses these types.
 
 import type { AccountsSessionsSchema } from './accounts-sessions-schema.js';
+import type { ActionsSchema } from './actions-schema.js';
 import type { AssistantsSchema } from './assistants-schema.js';
 import type { FilesVectorStoresSchema } from './files-vector-stores-schema.js';
+import type { GptsSchema } from './gpts-schema.js';
 import type { ModelRegistrySchema } from './model-registry-schema.js';
 
 /** Unix seconds, as OpenAI's `created_at`. INTEGER on SQLite, BIGINT on Postgres (read as a number). */
@@ -51,7 +53,9 @@ export interface DatabaseSchema
   extends AssistantsSchema,
     ModelRegistrySchema,
     AccountsSessionsSchema,
-    FilesVectorStoresSchema {
+    FilesVectorStoresSchema,
+    GptsSchema,
+    ActionsSchema {
   readonly accounts: AccountsTable;
   readonly workspaces: WorkspacesTable;
   readonly workspace_members: WorkspaceMembersTable;

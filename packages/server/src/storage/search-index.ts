@@ -73,10 +73,12 @@ export interface SearchIndex {
   }): Promise<readonly { readonly id: number; readonly vectorStoreId: string; readonly text: string }[]>;
 }
 
-/** `chunk_vectors_<12 hex>`: a safe identifier, one per model and dimension count. */
-export function embeddingSpaceName(model: string, dimensions: number): string {
-  // The layout version is part of the name: a new layout starts a new table.
-  return `chunk_vectors_${createHash('sha256').update(`${model}\n${dimensions}\nivf1`).digest('hex').slice(0, 12)}`;
+/**
+ * `chunk_vectors_<12 hex>`: a safe identifier, one per model, dimension count and table layout
+ * (a new layout starts a new table; each dialect names its own).
+ */
+export function embeddingSpaceName(model: string, dimensions: number, layout: string): string {
+  return `chunk_vectors_${createHash('sha256').update(`${model}\n${dimensions}\n${layout}`).digest('hex').slice(0, 12)}`;
 }
 
 /** Little-endian float32 bytes, as sqlite-vec reads them. */

@@ -206,15 +206,19 @@ export function createSqliteSearchIndex(
           `The embedding model ${model} returned ${dimensions} dimensions; expected 1 to 8192.`,
         );
       }
-      const name = assertSafeIdentifier(embeddingSpaceName(model, dimensions));
+      const name = assertSafeIdentifier(embeddingSpaceName(model, dimensions, VECTOR_LAYOUT));
+      const index = createSqliteVectorIndex(db, { name, dimensions }, vectorIndexOptions);
+      await index.create();
       const existing = await db.selectFrom('embedding_spaces').selectAll().execute();
       for (const other of existing) {
         if (other.name === name) continue;
+        // The same model in an earlier table layout: its vectors are carried over, not re-embedded.
+        if (other.model === model && other.dimensions === dimensions) {
+          await carryOverVectors(db, { from: assertSafeIdentifier(other.name), to: name, index });
+        }
         await dropSqliteVectorIndex(db, other.name);
         await db.deleteFrom('embedding_spaces').where('name', '=', other.name).execute();
       }
-      const index = createSqliteVectorIndex(db, { name, dimensions }, vectorIndexOptions);
-      await index.create();
       await db
         .insertInto('embedding_spaces')
         .values({ name, model, dimensions, created_at: Math.floor(Date.now() / 1000) })
@@ -242,6 +246,49 @@ export function createSqliteSearchIndex(
       return rows.map((row) => ({ id: Number(row.id), vectorStoreId: row.vector_store_id, text: row.text }));
     },
   };
+}
+
+// The vector tables' layout (see sqlite-vector-index.ts); 'ivf1' was the clustered one before.
+const VECTOR_LAYOUT = 'sq8';
+
+/** Copies an earlier layout's vectors (every vec0 table has chunk_id and embedding) into `to`. */
+async function carryOverVectors(
+  db: Kysely<DatabaseSchema>,
+  { from, to, index }: { from: string; to: string; index: SqliteVectorIndex },
+): Promise<void> {
+  const { rows } = await sql<{ name: string }>`
+    select name from sqlite_master where name = ${from}`.execute(db);
+  if (rows.length === 0) return;
+  for (let after = 0; ; ) {
+    const batch = await db.transaction().execute(async (trx) => {
+      const { rows: vectors } = await sql<{
+        chunk_id: number;
+        vector_store_id: string;
+        embedding: Uint8Array;
+      }>`
+        select c.id as chunk_id, c.vector_store_id as vector_store_id, v.embedding as embedding
+        from chunks c join ${sql.table(from)} v on v.chunk_id = c.id
+        where c.id > ${after}
+          and not exists (select 1 from ${sql.table(to)} t where t.chunk_id = c.id)
+        order by c.id limit 1000`.execute(trx);
+      await index.write(
+        trx,
+        vectors.map((row) => ({
+          chunkId: Number(row.chunk_id),
+          vectorStoreId: row.vector_store_id,
+          embedding: new Float32Array(
+            row.embedding.buffer.slice(
+              row.embedding.byteOffset,
+              row.embedding.byteOffset + row.embedding.byteLength,
+            ),
+          ),
+        })),
+      );
+      return vectors;
+    });
+    if (batch.length === 0) return;
+    after = Number(batch[batch.length - 1]!.chunk_id);
+  }
 }
 
 /** SQLite's varint (as FTS5 stores counts): big-endian 7-bit groups, the ninth byte whole. */

@@ -1,24 +1,31 @@
-// Vectors on SQLite: an inverted-file (IVF) index over sqlite-vec. Each vector store's vectors
-// are grouped into cells around k-means centroids, and each cell is a partition of one vec0
-// table, so a search scans only the cells nearest the query (a fifth of them by default)
-// instead of every vector (sqlite-vec alone scans everything). A store is scanned exactly (one
-// cell) until it holds `minTrainVectors`; it is retrained each time it doubles. Retraining makes a new
-// generation of cells and moves vectors into it in small transactions; until it is done,
-// searches probe both generations, so no vector is ever out of reach.
+// Vectors on SQLite. The float vectors live in a plain table (one row per chunk, indexed by
+// store): that is the stored truth, and the exact search (sqlite-vec's cosine distance over the
+// store's rows). The approximate search runs in two passes: the store's vectors, held in memory
+// as int8 codes (quantized-vectors.ts), are all scored against the query by a SIMD kernel, and
+// the best few times `limit` of them are re-ranked exactly by sqlite-vec's cosine distance on
+// their stored floats (primary-key lookups: vec0's own lookups cost ~100 µs each, its scan alone
+// was fast). Every vector is scanned, so nothing is lost to clustering: recall is that of the
+// codes' first pass, which keeps nearly all true neighbours among twice as many candidates.
+//
+// The codes are a cache, per process: each change to a store's vectors (a write, or a chunk's
+// deletion, through a trigger) appends a row to a change log in the same transaction, and a
+// search first applies the log rows it has not seen. A process that falls behind the pruned log,
+// or starts, loads the store again.
 
 import { type Kysely, sql } from 'kysely';
-import { nearestCentroid, nearestCentroids, normalized, trainCentroids } from './k-means.js';
+import { createQuantizedVectors, type QuantizedVectors } from './quantized-vectors.js';
 import type { DatabaseSchema } from './schema.js';
 import { assertSafeIdentifier, type VectorEntry, type VectorHit, vectorBytes } from './search-index.js';
 
 export interface SqliteVectorIndexOptions {
-  /** A store is split into cells from this many vectors on. */
-  readonly minTrainVectors?: number;
-  /** Vectors sampled to train the centroids. */
-  readonly sampleSize?: number;
-  /** Share of a store's cells a search probes (at least `minProbes`). */
-  readonly probeFraction?: number;
-  readonly minProbes?: number;
+  /** Candidates re-ranked exactly per store: this many times the limit… */
+  readonly candidateFactor?: number;
+  /** …and at least this many. */
+  readonly minCandidates?: number;
+  /** Memory for codes over all stores; the least recently searched stores are dropped past it. */
+  readonly maxCachedBytes?: number;
+  /** Change-log rows kept for other processes to catch up from (a process further behind reloads). */
+  readonly keptChanges?: number;
 }
 
 export interface SqliteVectorIndex {
@@ -29,271 +36,247 @@ export interface SqliteVectorIndex {
     readonly vectorStoreIds: readonly string[];
     readonly embedding: Float32Array;
     readonly limit: number;
-    /** Scan every cell: brute force. */
+    /** Compare with every float vector of the stores: brute force. */
     readonly exact?: boolean;
   }): Promise<readonly VectorHit[]>;
-  /** Trains stores that grew enough and finishes interrupted moves; forgets deleted stores. */
+  /** Prunes the change log, re-quantizes stores that doubled since they were loaded, forgets deleted ones. */
   maintain(): Promise<void>;
 }
 
-interface StoreState {
-  readonly generation: number;
-  readonly previousGeneration: number | null;
-  /** Centroids of the current generation (flat k × dimensions), null while untrained. */
-  readonly centroids: Float32Array | null;
-  readonly previousCentroids: Float32Array | null;
+interface StoreCache {
+  readonly vectors: QuantizedVectors;
+  /** The last change-log row applied. */
+  lastSeq: number;
+  /** Live vectors when the store was loaded: codes are re-calibrated once it has doubled. */
+  readonly loadedSize: number;
+  lastUsed: number;
 }
 
-const MOVE_BATCH = 500;
+// Below this many vectors, a store's codes are never re-calibrated (re-ranking covers them).
+const MIN_RECALIBRATE = 1024;
+const READ_BATCH = 2048;
+const WRITE_BATCH = 100;
 
 export function createSqliteVectorIndex(
   db: Kysely<DatabaseSchema>,
   { name, dimensions }: { readonly name: string; readonly dimensions: number },
   {
-    // Below this, a store's vectors are scanned exactly: sqlite-vec reads 32k vectors of 384
-    // dimensions in about 10 ms, and recall stays perfect.
-    minTrainVectors = 32_768,
-    sampleSize = 4096,
-    probeFraction = 0.2,
-    minProbes = 8,
+    candidateFactor = 2,
+    minCandidates = 40,
+    maxCachedBytes = 1024 * 1024 * 1024,
+    keptChanges = 100_000,
   }: SqliteVectorIndexOptions = {},
 ): SqliteVectorIndex {
   assertSafeIdentifier(name);
   const vectors = sql.table(name);
-  const cells = sql.table(`${name}_cells`);
-  const stores = sql.table(`${name}_stores`);
-  const states = new Map<string, StoreState>();
+  const changes = sql.table(`${name}_changes`);
+  const caches = new Map<string, StoreCache>();
+  // Loading and catching up are serialised, so a store is never loaded twice at once nor a
+  // change applied out of order; scans and re-ranking run outside.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialised = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = queue.then(task, task);
+    queue = run.catch(() => {});
+    return run;
+  };
 
-  const cellKey = (store: string, generation: number, cell: number) => `${store}:${generation}:${cell}`;
-  const cellCount = (centroids: Float32Array | null) => (centroids ? centroids.length / dimensions : 1);
+  const toEmbedding = (bytes: Uint8Array) =>
+    new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + dimensions * 4));
 
-  async function centroidsOf(executor: Kysely<DatabaseSchema>, store: string, generation: number) {
-    const { rows } = await sql<{ cell: number; centroid: Uint8Array }>`
-      select cell, centroid from ${cells} where vector_store_id = ${store} and generation = ${generation}
-      order by cell`.execute(executor);
-    if (rows.length === 0) return null;
-    const flat = new Float32Array(rows.length * dimensions);
-    for (const row of rows) {
-      const bytes = row.centroid;
-      flat.set(new Float32Array(bytes.buffer, bytes.byteOffset, dimensions), Number(row.cell) * dimensions);
-    }
-    return flat;
-  }
-
-  async function stateOf(executor: Kysely<DatabaseSchema>, store: string): Promise<StoreState | null> {
-    const cached = states.get(store);
-    if (cached) return cached;
-    const { rows } = await sql<{ generation: number; previous_generation: number | null }>`
-      select generation, previous_generation from ${stores} where vector_store_id = ${store}`.execute(
-      executor,
+  async function logPosition(): Promise<{ first: number; last: number }> {
+    // Two subqueries: SQLite reads min() or max() of a key off the b-tree only when it is alone.
+    const { rows } = await sql<{ first: number | null; last: number | null }>`
+      select (select min(seq) from ${changes}) as first, (select max(seq) from ${changes}) as last`.execute(
+      db,
     );
-    const row = rows[0];
-    if (!row) return null;
-    const generation = Number(row.generation);
-    const previousGeneration = row.previous_generation === null ? null : Number(row.previous_generation);
-    const state: StoreState = {
-      generation,
-      previousGeneration,
-      centroids: await centroidsOf(executor, store, generation),
-      previousCentroids:
-        previousGeneration === null ? null : await centroidsOf(executor, store, previousGeneration),
-    };
-    states.set(store, state);
-    return state;
+    return { first: Number(rows[0]?.first ?? 0), last: Number(rows[0]?.last ?? 0) };
   }
 
-  async function readCell(key: string, limit: number) {
-    const { rows } = await sql<{ chunk_id: number; embedding: Uint8Array }>`
-      select chunk_id, embedding from ${vectors} where cell = ${key} limit ${limit}`.execute(db);
-    return rows.map((row) => ({
-      chunkId: Number(row.chunk_id),
-      embedding: new Float32Array(
-        row.embedding.buffer.slice(row.embedding.byteOffset, row.embedding.byteOffset + dimensions * 4),
-      ),
-    }));
-  }
-
-  /** Moves every vector of the previous generation into the current one's cells. */
-  async function finishMove(store: string): Promise<void> {
-    const state = await stateOf(db, store);
-    if (!state || state.previousGeneration === null || !state.centroids) return;
-    const centroids = state.centroids;
-    for (let cell = 0; cell < cellCount(state.previousCentroids); cell++) {
-      const key = cellKey(store, state.previousGeneration, cell);
-      for (;;) {
-        const batch = await readCell(key, MOVE_BATCH);
-        if (batch.length === 0) break;
-        await db.transaction().execute(async (trx) => {
-          for (const { chunkId, embedding } of batch) {
-            const target = cellKey(
-              store,
-              state.generation,
-              nearestCentroid(normalized(embedding), centroids),
-            );
-            await sql`delete from ${vectors} where chunk_id = ${chunkId}`.execute(trx);
-            await sql`insert into ${vectors}(chunk_id, cell, embedding)
-              values (cast(${chunkId} as integer), ${target}, ${vectorBytes(embedding)})`.execute(trx);
-          }
-        });
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    }
-    await db.transaction().execute(async (trx) => {
-      await sql`delete from ${cells} where vector_store_id = ${store} and generation = ${state.previousGeneration}`.execute(
-        trx,
+  /** The store's vectors, read afresh. */
+  async function load(store: string): Promise<StoreCache | null> {
+    // The log position first: a change committed while reading is then applied again (harmless),
+    // never missed.
+    const { last } = await logPosition();
+    const codes = createQuantizedVectors({ dimensions });
+    if (!codes) return null;
+    for (let after = 0; ; ) {
+      const { rows } = await sql<{ chunk_id: number; embedding: Uint8Array }>`
+        select chunk_id, embedding from ${vectors}
+        where vector_store_id = ${store} and chunk_id > ${after}
+        order by chunk_id limit ${READ_BATCH}`.execute(db);
+      codes.set(
+        rows.map((row) => ({ chunkId: Number(row.chunk_id), embedding: toEmbedding(row.embedding) })),
       );
-      await sql`update ${stores} set previous_generation = null where vector_store_id = ${store}`.execute(
-        trx,
-      );
-    });
-    states.delete(store);
-  }
-
-  async function train(store: string): Promise<void> {
-    const state = await stateOf(db, store);
-    if (!state || state.previousGeneration !== null) return;
-    // Reservoir sample over the store's cells (a fixed seed keeps training reproducible).
-    const sample: Float32Array[] = [];
-    let seen = 0;
-    let seed = 0x9e3779b9;
-    const random = () => {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) / 4_294_967_296;
-    };
-    for (let cell = 0; cell < cellCount(state.centroids); cell++) {
-      for (const { embedding } of await readCell(
-        cellKey(store, state.generation, cell),
-        Number.MAX_SAFE_INTEGER,
-      )) {
-        seen++;
-        if (sample.length < sampleSize) sample.push(normalized(embedding));
-        else {
-          const slot = Math.floor(random() * seen);
-          if (slot < sampleSize) sample[slot] = normalized(embedding);
-        }
-      }
+      if (rows.length < READ_BATCH) break;
+      after = Number(rows[rows.length - 1]!.chunk_id);
       await new Promise((resolve) => setImmediate(resolve));
     }
-    if (seen < minTrainVectors) {
-      await sql`update ${stores} set vectors = ${seen} where vector_store_id = ${store}`.execute(db);
-      return;
+    return { vectors: codes, lastSeq: last, loadedSize: codes.size, lastUsed: Date.now() };
+  }
+
+  /** Applies the log rows after `cache.lastSeq` (up to `last`) to the cache. */
+  async function catchUp(store: string, cache: StoreCache, last: number) {
+    const { rows } = await sql<{ chunk_id: number }>`
+      select distinct chunk_id from ${changes} where seq > ${cache.lastSeq} and vector_store_id = ${store}`.execute(
+      db,
+    );
+    const ids = rows.map((row) => Number(row.chunk_id));
+    for (let start = 0; start < ids.length; start += READ_BATCH) {
+      const slice = ids.slice(start, start + READ_BATCH);
+      const { rows: present } = await sql<{ chunk_id: number; embedding: Uint8Array }>`
+        select chunk_id, embedding from ${vectors} where chunk_id in (${sql.join(slice)})`.execute(db);
+      const found = new Set(present.map((row) => Number(row.chunk_id)));
+      cache.vectors.set(
+        present.map((row) => ({ chunkId: Number(row.chunk_id), embedding: toEmbedding(row.embedding) })),
+      );
+      cache.vectors.delete(slice.filter((id) => !found.has(id)));
     }
-    // Cells of about a thousand vectors: a search probing a tenth of them reads a tenth of the store.
-    const k = Math.min(1024, Math.max(16, 2 ** Math.round(Math.log2(seen / 1024))));
-    const centroids = await trainCentroids(sample, k);
-    const generation = state.generation + 1;
-    states.delete(store);
-    await db.transaction().execute(async (trx) => {
-      for (let cell = 0; cell < centroids.length / dimensions; cell++) {
-        const centroid = centroids.subarray(cell * dimensions, (cell + 1) * dimensions);
-        await sql`insert into ${cells}(vector_store_id, generation, cell, centroid)
-          values (${store}, ${generation}, ${cell}, ${vectorBytes(centroid)})`.execute(trx);
+    cache.lastSeq = last;
+  }
+
+  /** Up-to-date caches for the stores (null: no SIMD here, search exactly). */
+  function cachesFor(stores: readonly string[]): Promise<StoreCache[] | null> {
+    return serialised(async () => {
+      const { first, last } = await logPosition();
+      const out: StoreCache[] = [];
+      for (const store of stores) {
+        let cache = caches.get(store);
+        // Rows this cache still needed were pruned: start over.
+        if (cache && cache.lastSeq < first - 1) cache = undefined;
+        if (!cache) {
+          const loaded = await load(store);
+          if (!loaded) return null;
+          cache = loaded;
+          caches.set(store, cache);
+        }
+        if (cache.lastSeq < last) await catchUp(store, cache, last);
+        cache.lastUsed = Date.now();
+        out.push(cache);
       }
-      await sql`update ${stores} set generation = ${generation}, previous_generation = ${state.generation},
-        vectors = ${seen}, trained_vectors = ${seen} where vector_store_id = ${store}`.execute(trx);
+      evict(new Set(stores));
+      return out;
     });
-    states.delete(store);
-    await finishMove(store);
+  }
+
+  /** Drops the least recently searched caches while over the memory budget. */
+  function evict(keep: ReadonlySet<string>) {
+    let total = 0;
+    for (const cache of caches.values()) total += cache.vectors.byteLength;
+    const byAge = [...caches.entries()].sort(([, left], [, right]) => left.lastUsed - right.lastUsed);
+    for (const [store, cache] of byAge) {
+      if (total <= maxCachedBytes) break;
+      if (keep.has(store)) continue;
+      caches.delete(store);
+      total -= cache.vectors.byteLength;
+    }
+  }
+
+  async function exactSearch(stores: readonly string[], embedding: Float32Array, limit: number) {
+    const { rows } = await sql<{ chunk_id: number; distance: number }>`
+      select chunk_id, vec_distance_cosine(embedding, ${vectorBytes(embedding)}) as distance
+      from ${vectors} where vector_store_id in (${sql.join([...stores])})
+      order by distance, chunk_id limit ${limit}`.execute(db);
+    return rows.map((row) => ({ chunkId: Number(row.chunk_id), distance: row.distance }));
   }
 
   return {
     async create() {
-      await sql`create virtual table if not exists ${vectors} using vec0(
-        chunk_id integer primary key,
-        cell text partition key,
-        embedding float[${sql.raw(String(dimensions))}] distance_metric=cosine
-      )`.execute(db);
-      await sql`create table if not exists ${cells} (
-        vector_store_id text not null, generation integer not null, cell integer not null, centroid blob not null,
-        primary key (vector_store_id, generation, cell))`.execute(db);
-      await sql`create table if not exists ${stores} (
-        vector_store_id text primary key, generation integer not null, previous_generation integer,
-        vectors integer not null, trained_vectors integer not null)`.execute(db);
-      // However a chunk goes (its file, its store, a re-ingestion), its vector goes with it.
+      // Little-endian float32 blobs, as sqlite-vec reads them.
+      await sql`create table if not exists ${vectors} (
+        chunk_id integer primary key, vector_store_id text not null, embedding blob not null)`.execute(db);
+      await sql`create index if not exists ${sql.raw(`${name}_store_idx`)} on ${vectors} (vector_store_id)`.execute(
+        db,
+      );
+      await sql`create table if not exists ${changes} (
+        seq integer primary key autoincrement, vector_store_id text not null, chunk_id integer not null)`.execute(
+        db,
+      );
+      // However a chunk goes (its file, its store, a re-ingestion), its vector goes with it, and
+      // the caches hear of it.
       await sql`create trigger if not exists ${sql.raw(`${name}_delete`)} after delete on chunks begin
         delete from ${vectors} where chunk_id = old.id;
+        insert into ${changes}(vector_store_id, chunk_id) values (old.vector_store_id, old.id);
       end`.execute(db);
     },
 
     async write(executor, entries) {
-      const byStore = new Map<string, VectorEntry[]>();
       for (const entry of entries) {
         if (entry.embedding.length !== dimensions) {
           throw new Error(`embedding has ${entry.embedding.length} dimensions, the space ${dimensions}`);
         }
-        byStore.set(entry.vectorStoreId, [...(byStore.get(entry.vectorStoreId) ?? []), entry]);
       }
-      for (const [store, group] of byStore) {
-        await sql`insert into ${stores}(vector_store_id, generation, previous_generation, vectors, trained_vectors)
-          values (${store}, 0, null, 0, 0) on conflict (vector_store_id) do nothing`.execute(executor);
-        const state = (await stateOf(executor, store))!;
-        for (const entry of group) {
-          const cell = state.centroids ? nearestCentroid(normalized(entry.embedding), state.centroids) : 0;
-          // Only for a chunk that still exists: the delete trigger would not see a later insert.
-          await sql`insert into ${vectors}(chunk_id, cell, embedding)
-            select cast(${entry.chunkId} as integer), ${cellKey(store, state.generation, cell)}, ${vectorBytes(entry.embedding)}
-            where exists (select 1 from chunks where id = ${entry.chunkId})`.execute(executor);
-        }
-        await sql`update ${stores} set vectors = vectors + ${group.length} where vector_store_id = ${store}`.execute(
+      for (let start = 0; start < entries.length; start += WRITE_BATCH) {
+        const slice = entries.slice(start, start + WRITE_BATCH);
+        const values = sql.join(
+          slice.map((entry) => sql`(cast(${entry.chunkId} as integer), ${vectorBytes(entry.embedding)})`),
+        );
+        // Only for chunks that still exist (the delete trigger would not see a later insert), in
+        // the chunk's own store.
+        await sql`insert into ${vectors}(chunk_id, vector_store_id, embedding)
+          select c.id, c.vector_store_id, v.column2 from (values ${values}) v join chunks c on c.id = v.column1`.execute(
+          executor,
+        );
+        await sql`insert into ${changes}(vector_store_id, chunk_id)
+          select vector_store_id, id from chunks where id in (${sql.join(slice.map((entry) => entry.chunkId))})`.execute(
           executor,
         );
       }
     },
 
     async search({ vectorStoreIds, embedding, limit, exact = false }) {
-      const query = normalized(embedding);
-      const keys: string[] = [];
-      for (const store of vectorStoreIds) {
-        const state = await stateOf(db, store);
-        if (!state) continue;
-        const generations: [number, Float32Array | null][] = [[state.generation, state.centroids]];
-        if (state.previousGeneration !== null)
-          generations.push([state.previousGeneration, state.previousCentroids]);
-        for (const [generation, centroids] of generations) {
-          const count = cellCount(centroids);
-          const probes = exact
-            ? count
-            : Math.min(count, Math.max(minProbes, Math.ceil(count * probeFraction)));
-          const chosen = centroids ? nearestCentroids(query, centroids, probes) : [0];
-          for (const cell of chosen) keys.push(cellKey(store, generation, cell));
-        }
-      }
-      if (keys.length === 0) return [];
-      // vec0 answers k nearest per cell named in the IN list; the outer query keeps the best k.
-      const k = Math.min(limit, 4096);
+      const stores = [...new Set(vectorStoreIds)];
+      if (stores.length === 0 || limit <= 0) return [];
+      const storeCaches = exact ? null : await cachesFor(stores);
+      if (!storeCaches) return exactSearch(stores, embedding, limit);
+      const perStore = Math.max(limit * candidateFactor, minCandidates);
+      const candidates = storeCaches.flatMap((cache) => cache.vectors.nearest(embedding, perStore));
+      if (candidates.length === 0) return [];
+      // Exact cosine distances from the stored floats; a chunk deleted since the cache last
+      // caught up is simply not found.
       const { rows } = await sql<{ chunk_id: number; distance: number }>`
-        with hits as materialized (
-          select chunk_id, distance from ${vectors}
-          where embedding match ${vectorBytes(embedding)} and k = ${k} and cell in (${sql.join(keys)})
-        )
-        select chunk_id, distance from hits order by distance limit ${k}`.execute(db);
-      return rows.map((row) => ({ chunkId: Number(row.chunk_id), distance: row.distance }));
+        select chunk_id, vec_distance_cosine(embedding, ${vectorBytes(embedding)}) as distance
+        from ${vectors} where chunk_id in (${sql.join(candidates)})`.execute(db);
+      return rows
+        .map((row) => ({ chunkId: Number(row.chunk_id), distance: row.distance }))
+        .sort((left, right) => left.distance - right.distance || left.chunkId - right.chunkId)
+        .slice(0, limit);
     },
 
     async maintain() {
-      await sql`delete from ${cells} where vector_store_id not in (select id from vector_stores)`.execute(db);
-      await sql`delete from ${stores} where vector_store_id not in (select id from vector_stores)`.execute(
+      await sql`delete from ${changes} where seq <= (select max(seq) from ${changes}) - ${keptChanges}`.execute(
         db,
       );
-      const { rows } = await sql<{ vector_store_id: string; previous_generation: number | null }>`
-        select vector_store_id, previous_generation from ${stores}
-        where previous_generation is not null
-           or (vectors >= ${minTrainVectors} and vectors >= 2 * trained_vectors)`.execute(db);
-      for (const row of rows) {
-        if (row.previous_generation !== null) await finishMove(row.vector_store_id);
-        else await train(row.vector_store_id);
+      const stores = [...caches.keys()];
+      if (stores.length === 0) return;
+      const rows = await db.selectFrom('vector_stores').select('id').where('id', 'in', stores).execute();
+      const existing = new Set(rows.map((row) => row.id));
+      for (const store of stores) {
+        const cache = caches.get(store);
+        if (!cache) continue;
+        if (!existing.has(store)) {
+          caches.delete(store);
+          continue;
+        }
+        const size = cache.vectors.size;
+        if (size < MIN_RECALIBRATE || size < 2 * cache.loadedSize) continue;
+        // Loaded beside the one in use, then swapped in and brought up to date.
+        const fresh = await load(store);
+        if (!fresh) continue;
+        await serialised(async () => {
+          const { last } = await logPosition();
+          await catchUp(store, fresh, last);
+          caches.set(store, fresh);
+        });
       }
     },
   };
 }
 
-/** Drops the tables of an embedding space no longer in use. */
+/** Drops the tables of an embedding space no longer in use (this layout's and earlier ones'). */
 export async function dropSqliteVectorIndex(db: Kysely<DatabaseSchema>, name: string): Promise<void> {
   assertSafeIdentifier(name);
   await sql`drop trigger if exists ${sql.raw(`${name}_delete`)}`.execute(db);
-  await sql`drop table if exists ${sql.table(name)}`.execute(db);
-  await sql`drop table if exists ${sql.table(`${name}_cells`)}`.execute(db);
-  await sql`drop table if exists ${sql.table(`${name}_stores`)}`.execute(db);
+  for (const suffix of ['', '_changes', '_cells', '_stores']) {
+    await sql`drop table if exists ${sql.table(`${name}${suffix}`)}`.execute(db);
+  }
 }

@@ -26,8 +26,11 @@ export interface StartTestServerOptions {
   readonly env?: Record<string, string>;
   /** Test models to generate in the models dir: id → options. Default: `atelier-tiny`. */
   readonly models?: Record<string, Omit<Parameters<typeof makeTestModel>[0], 'path'>>;
-  /** Built-in tools for Assistants runs (stubs of file_search / code_interpreter). */
-  readonly tools?: BuiltInTools;
+  /**
+   * Built-in tools for Assistants runs: stubs of file_search / code_interpreter (default none),
+   * or `'server'` for the server's own (the retrieval engine and the sandbox, as `npm start`).
+   */
+  readonly tools?: BuiltInTools | 'server';
 }
 
 export async function startTestServer({
@@ -50,7 +53,11 @@ export async function startTestServer({
     },
     cwd: dataDir,
   });
-  const server = await startServer({ config, logger: pino({ level: config.logLevel }), tools });
+  const server = await startServer({
+    config,
+    logger: pino({ level: config.logLevel }),
+    ...(tools === 'server' ? {} : { tools }),
+  });
   const baseURL = `${server.url}/v1`;
   return {
     server,

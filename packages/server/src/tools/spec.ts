@@ -1,6 +1,8 @@
 // The tool spec: what the run engine needs from the built-in tools of assistants. Types only;
 // the retrieval engine (tools/retrieval/) and the code-interpreter sandbox
-// (tools/code-interpreter/) are adapted to these in main.ts, and the engine never imports them.
+// (tools/code-interpreter/) are adapted to these by platform/file-search-tool.ts and
+// platform/code-interpreter-tool.ts, chosen in main.ts (start-tools.ts); the engine never
+// imports them.
 
 /** One passage found for a file_search (v2) / retrieval (v1) call. */
 export interface FileSearchHit {
@@ -22,7 +24,13 @@ export interface FileSearchRequest {
    * v2 message attachments for file_search.
    */
   readonly fileIds: readonly string[];
+  /** What the model asked for. */
   readonly query: string;
+  /**
+   * The thread's newest user message, searched beside the model's query: a model's query often
+   * drops words of the question (OpenAI's file_search runs several queries too).
+   */
+  readonly userMessage?: string;
   readonly maxResults: number;
   readonly scoreThreshold?: number;
   readonly signal?: AbortSignal;
@@ -65,8 +73,21 @@ export interface CodeInterpreterTool {
   execute(request: CodeInterpreterRequest): Promise<CodeInterpreterResult>;
 }
 
+/** What a browsing call gives the model (text labelled as web content) and the sources it may cite. */
+export interface BrowserToolOutput {
+  readonly text: string;
+  readonly sources: readonly { readonly index: number; readonly title: string; readonly url: string }[];
+}
+
+/** Web browsing (a GPT capability): search through the configured provider, open a page. */
+export interface BrowserTool {
+  search(query: string, options?: { signal?: AbortSignal; firstIndex?: number }): Promise<BrowserToolOutput>;
+  open(url: string, options?: { signal?: AbortSignal; index?: number }): Promise<BrowserToolOutput>;
+}
+
 /** The built-in tools a server has; a missing one makes runs that call it fail with a clear error. */
 export interface BuiltInTools {
   readonly fileSearch?: FileSearchTool;
   readonly codeInterpreter?: CodeInterpreterTool;
+  readonly browser?: BrowserTool;
 }

@@ -9,10 +9,18 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
+/**
+ * This tab's name, sent with every request: the server names it in the events the request causes,
+ * so the live event stream can tell this tab's own changes from other tabs' and devices'.
+ */
+export const TAB_ID = Array.from(crypto.getRandomValues(new Uint8Array(9)), (byte) =>
+  byte.toString(16).padStart(2, '0'),
+).join('');
+
 /** Headers for requests made outside `api` (the chat's streaming fetch). */
 export function authHeaders(): Record<string, string> {
   // Without a session a constant value still proves the request came from this page's script.
-  return { 'x-atelier-csrf': csrfToken ?? 'none' };
+  return { 'x-atelier-csrf': csrfToken ?? 'none', 'x-atelier-tab': TAB_ID };
 }
 
 export class ApiError extends Error {

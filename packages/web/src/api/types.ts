@@ -25,6 +25,8 @@ export interface Preferences {
   readonly custom_instructions_enabled: boolean;
   readonly theme: Theme;
   readonly language: string | null;
+  /** Off: new chats are temporary (not listed, never used for training, deleted after 30 days). */
+  readonly chat_history_enabled: boolean;
 }
 
 export interface SignedInSession {
@@ -34,6 +36,8 @@ export interface SignedInSession {
   readonly workspace_id: string;
   readonly preferences: Preferences;
   readonly csrf_token: string;
+  /** The built-in tools this server has: what files a message can carry. */
+  readonly capabilities?: { readonly file_search: boolean; readonly code_interpreter: boolean };
 }
 
 export interface SignedOutSession {
@@ -68,7 +72,12 @@ export interface Model {
   readonly atelier?: {
     readonly provider?: string;
     readonly context_length?: number;
-    readonly capabilities?: { readonly chat?: boolean; readonly embeddings?: boolean };
+    readonly capabilities?: {
+      readonly chat?: boolean;
+      readonly embeddings?: boolean;
+      readonly vision?: boolean;
+      readonly tools?: boolean;
+    };
     readonly notice?: string;
   };
 }

@@ -52,8 +52,13 @@ export const en = {
   'sidebar.noResults': 'No chats match “{query}”.',
   'sidebar.loadMore': 'Load more',
   'sidebar.settings': 'Settings',
+  'sidebar.playground': 'Playground',
+  'sidebar.exploreGpts': 'Explore GPTs',
   'sidebar.signOut': 'Sign out',
   'sidebar.accountMenu': 'Account menu for {name}',
+  'sidebar.historyOff':
+    'Chat history is off. New chats won’t appear in your history on any of your devices, won’t be used for training, and are deleted after 30 days.',
+  'sidebar.historyTurnOn': 'Turn on chat history',
 
   'history.today': 'Today',
   'history.yesterday': 'Yesterday',
@@ -95,6 +100,7 @@ export const en = {
   'chat.temporaryHint': 'Not saved in your history, never used for training, deleted after 30 days.',
   'chat.temporaryOn': 'Turn on temporary chat',
   'chat.temporaryOff': 'Turn off temporary chat',
+  'chat.historyOffHint': 'Chat history is off in your settings, so every new chat is temporary.',
   'chat.notFound': 'This chat does not exist, or it was deleted.',
   'chat.copyCode': 'Copy code',
   'chat.codeCopied': 'Copied!',
@@ -102,11 +108,25 @@ export const en = {
   'chat.saveFailed': 'The chat could not be saved: {message}',
   'chat.signedOut': 'Your session ended. Sign in again.',
 
+  'composer.attach': 'Attach files',
+  'composer.files': 'Files to send',
+  'composer.remove': 'Remove {name}',
+  'composer.dropHere': 'Drop files here to add them to the message',
+  'composer.noImages': 'This model cannot see images. Choose a model with vision to send one.',
+  'composer.noFiles': '“{name}” cannot be read here: this server has no tool for files yet.',
+  'composer.tooMany': 'A message can carry at most {max} files.',
+  'composer.uploadFailed': '“{name}” could not be uploaded: {message}',
+
+  'files.download': 'Download {name}',
+  'files.downloadFailed': 'The file could not be downloaded: {message}',
+  'files.image': 'Image',
+
   'settings.title': 'Settings',
   'settings.general': 'General',
   'settings.personalization': 'Personalization',
   'settings.apiKeys': 'API keys',
   'settings.account': 'Account',
+  'settings.dataControls': 'Data controls',
   'settings.theme': 'Theme',
   'settings.theme.system': 'System',
   'settings.theme.light': 'Light',
@@ -144,6 +164,11 @@ export const en = {
   'apiKeys.revokeLabel': 'Revoke {name}',
   'apiKeys.revokeTitle': 'Revoke API key?',
   'apiKeys.revokeBody': 'Programs using “{name}” will stop working at once. This cannot be undone.',
+
+  'dataControls.history': 'Chat history & training',
+  'dataControls.historyHint':
+    'Save new chats to your history and allow them to be used to improve models. When this is off, new chats are not listed in your history, are never used for training, and are deleted after 30 days.',
+  'dataControls.saved': 'Saved.',
 
   'account.name': 'Name',
   'account.email': 'Email',

@@ -52,8 +52,13 @@ export const ko: Messages = {
   'sidebar.noResults': '“{query}”와(과) 일치하는 채팅이 없습니다.',
   'sidebar.loadMore': '더 보기',
   'sidebar.settings': '설정',
+  'sidebar.playground': '플레이그라운드',
+  'sidebar.exploreGpts': 'GPT 탐색',
   'sidebar.signOut': '로그아웃',
   'sidebar.accountMenu': '{name}님의 계정 메뉴',
+  'sidebar.historyOff':
+    '채팅 기록이 꺼져 있습니다. 새 채팅은 어느 기기의 기록에도 표시되지 않고, 학습에 사용되지 않으며, 30일 후에 삭제됩니다.',
+  'sidebar.historyTurnOn': '채팅 기록 켜기',
 
   'history.today': '오늘',
   'history.yesterday': '어제',
@@ -95,6 +100,7 @@ export const ko: Messages = {
   'chat.temporaryHint': '기록에 저장되지 않고, 학습에 사용되지 않으며, 30일 후 삭제됩니다.',
   'chat.temporaryOn': '임시 채팅 켜기',
   'chat.temporaryOff': '임시 채팅 끄기',
+  'chat.historyOffHint': '설정에서 채팅 기록이 꺼져 있어 모든 새 채팅은 임시 채팅입니다.',
   'chat.notFound': '이 채팅이 없거나 삭제되었습니다.',
   'chat.copyCode': '코드 복사',
   'chat.codeCopied': '복사했습니다!',
@@ -102,11 +108,25 @@ export const ko: Messages = {
   'chat.saveFailed': '채팅을 저장하지 못했습니다: {message}',
   'chat.signedOut': '세션이 종료되었습니다. 다시 로그인하세요.',
 
+  'composer.attach': '파일 첨부',
+  'composer.files': '보낼 파일',
+  'composer.remove': '{name} 삭제',
+  'composer.dropHere': '여기에 파일을 놓으면 메시지에 추가됩니다',
+  'composer.noImages': '이 모델은 이미지를 볼 수 없습니다. 이미지를 보내려면 비전 모델을 선택하세요.',
+  'composer.noFiles': '“{name}”을(를) 읽을 수 없습니다: 이 서버에는 아직 파일을 다루는 도구가 없습니다.',
+  'composer.tooMany': '메시지 하나에 파일은 최대 {max}개까지 보낼 수 있습니다.',
+  'composer.uploadFailed': '“{name}”을(를) 올리지 못했습니다: {message}',
+
+  'files.download': '{name} 내려받기',
+  'files.downloadFailed': '파일을 내려받지 못했습니다: {message}',
+  'files.image': '이미지',
+
   'settings.title': '설정',
   'settings.general': '일반',
   'settings.personalization': '개인 맞춤 설정',
   'settings.apiKeys': 'API 키',
   'settings.account': '계정',
+  'settings.dataControls': '데이터 제어',
   'settings.theme': '테마',
   'settings.theme.system': '시스템',
   'settings.theme.light': '라이트',
@@ -143,6 +163,11 @@ export const ko: Messages = {
   'apiKeys.revokeLabel': '{name} 폐기',
   'apiKeys.revokeTitle': 'API 키를 폐기할까요?',
   'apiKeys.revokeBody': '“{name}”을(를) 사용하는 프로그램은 즉시 작동을 멈춥니다. 되돌릴 수 없습니다.',
+
+  'dataControls.history': '채팅 기록 및 학습',
+  'dataControls.historyHint':
+    '새 채팅을 기록에 저장하고 모델 개선에 사용할 수 있도록 허용합니다. 이 설정이 꺼져 있으면 새 채팅은 기록에 표시되지 않고, 학습에 사용되지 않으며, 30일 후에 삭제됩니다.',
+  'dataControls.saved': '저장했습니다.',
 
   'account.name': '이름',
   'account.email': '이메일',

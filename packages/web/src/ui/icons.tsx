@@ -32,9 +32,43 @@ export type IconName =
   | 'arrow-down'
   | 'sparkle'
   | 'eye'
-  | 'eye-off';
+  | 'eye-off'
+  | 'database'
+  | 'file'
+  | 'quote'
+  | 'download'
+  | 'paperclip';
 
 const PATHS: Readonly<Record<IconName, ReactNode>> = {
+  file: (
+    <>
+      <path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8Z" />
+      <path d="M14 3v5h5" />
+    </>
+  ),
+  quote: (
+    <>
+      <path d="M7 7h4v4c0 3-1.5 5-4 6" />
+      <path d="M14 7h4v4c0 3-1.5 5-4 6" />
+    </>
+  ),
+  download: (
+    <>
+      <path d="M12 4v11" />
+      <path d="m7 10 5 5 5-5" />
+      <path d="M5 20h14" />
+    </>
+  ),
+  paperclip: (
+    <path d="m20 11.5-8.2 8.2a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8" />
+  ),
+  database: (
+    <>
+      <ellipse cx="12" cy="5.5" rx="7.5" ry="2.5" />
+      <path d="M4.5 5.5v13c0 1.4 3.4 2.5 7.5 2.5s7.5-1.1 7.5-2.5v-13" />
+      <path d="M4.5 12c0 1.4 3.4 2.5 7.5 2.5s7.5-1.1 7.5-2.5" />
+    </>
+  ),
   'new-chat': (
     <>
       <path d="M12 20h9" />

@@ -1,5 +1,5 @@
-// The signed-in person's own account: preferences (custom instructions, theme, language) and
-// deleting the account.
+// The signed-in person's own account: preferences (custom instructions, theme, language, chat
+// history & training) and deleting the account.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AccountServices } from '../../platform/account-services.js';
@@ -7,6 +7,7 @@ import { requireSession } from '../auth.js';
 import { parseBody } from '../parse.js';
 import { clearSessionCookie } from '../session-cookie.js';
 import { toWirePreferences } from '../to-wire-account.js';
+import { tabOrigin } from './api-events.js';
 
 /** ChatGPT's custom instructions allow 1,500 characters per field. */
 export const CUSTOM_INSTRUCTIONS_MAX_LENGTH = 1500;
@@ -21,13 +22,14 @@ const PreferencesParams = z.object({
     .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag such as "en" or "ko"')
     .nullable()
     .optional(),
+  chat_history_enabled: z.boolean().optional(),
 });
 
 const DeleteAccountParams = z.object({ password: z.string().max(4096) });
 
 export function registerApiAccount(
   app: FastifyInstance,
-  { accounts, sessions }: Pick<AccountServices, 'accounts' | 'sessions'>,
+  { accounts, sessions, events }: Pick<AccountServices, 'accounts' | 'sessions' | 'events'>,
 ): void {
   app.patch('/api/account/preferences', async (request) => {
     const { session } = requireSession(request);
@@ -40,7 +42,14 @@ export function registerApiAccount(
         : {}),
       ...(params.theme !== undefined ? { theme: params.theme } : {}),
       ...(params.language !== undefined ? { language: params.language } : {}),
+      ...(params.chat_history_enabled !== undefined
+        ? { chatHistoryEnabled: params.chat_history_enabled }
+        : {}),
     });
+    // The person's other pages apply them too (theme, language, the history switch).
+    events
+      .publish(session.accountId, { type: 'preferences.updated', preferences, origin: tabOrigin(request) })
+      .catch(() => {});
     return toWirePreferences(preferences);
   });
 

@@ -27,7 +27,7 @@ const SignInParams = z.object({
 
 export function registerApiSession(
   app: FastifyInstance,
-  { accounts, sessions }: Pick<AccountServices, 'accounts' | 'sessions'>,
+  { accounts, sessions, chats }: Pick<AccountServices, 'accounts' | 'sessions' | 'chats'>,
 ): void {
   const signedIn = async (request: FastifyRequest, reply: FastifyReply, result: SignedIn) => {
     // A session the browser already had ends: one browser, one session.
@@ -37,6 +37,7 @@ export function registerApiSession(
       profile: await accounts.profile(result.account.id),
       csrfToken: result.csrfToken,
       workspaceId: result.session.workspaceId,
+      capabilities: chats.capabilities,
     });
   };
 
@@ -48,6 +49,7 @@ export function registerApiSession(
           profile: await accounts.profile(active.session.accountId),
           csrfToken: active.csrfToken,
           workspaceId: active.session.workspaceId,
+          capabilities: chats.capabilities,
         });
       } catch {
         // The account was deleted on another device: this browser is signed out too.

@@ -11,21 +11,24 @@ import { parseBody } from '../parse.js';
 import { acceptRawJson } from '../raw-json-body.js';
 import { streamSse } from '../stream-sse.js';
 import { collectChatCompletion, toChatChunks } from '../to-wire-chat.js';
+import { type GptChatServices, withGptModels } from './gpts-chat-completions.js';
 
 export function registerChatCompletions(
   app: FastifyInstance,
-  { registry }: { registry: ModelRegistry },
+  { registry, gpts = undefined }: { registry: ModelRegistry; gpts?: GptChatServices | undefined },
 ): void {
   void app.register(async (scope) => {
     const parseJson = acceptRawJson(scope);
+    const dispatch = dispatchByModel({
+      registry,
+      endpoint: 'chat/completions',
+      parseJson,
+      serveLocally: (local) => serveLocally(registry, local),
+    });
+    // `gpt-<id>` names a GPT (gpts-chat-completions.ts); every other name is dispatched as usual.
     scope.post(
       '/v1/chat/completions',
-      dispatchByModel({
-        registry,
-        endpoint: 'chat/completions',
-        parseJson,
-        serveLocally: (local) => serveLocally(registry, local),
-      }),
+      gpts ? withGptModels({ services: gpts, registry, parseJson, next: dispatch }) : dispatch,
     );
   });
 }

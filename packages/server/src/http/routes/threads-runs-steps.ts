@@ -1,10 +1,10 @@
 // /v1/threads/{thread_id}/runs/{run_id}/steps: what a run did, step by step.
 import { CursorPageParams } from '@atelier/protocol';
 import type { FastifyInstance } from 'fastify';
-import { NotFoundError } from '../../errors.js';
+import { InvalidRequestError, NotFoundError } from '../../errors.js';
 import { assistantsVersion } from '../assistants-version.js';
 import { toWirePage } from '../to-wire-files.js';
-import { toWireRunStep } from '../to-wire-run-step.js';
+import { FILE_SEARCH_CONTENT_INCLUDE, type RunStepWireOptions, toWireRunStep } from '../to-wire-run-step.js';
 import type { AssistantsRouteServices } from './assistants-route-services.js';
 
 type RunParams = { Params: { thread_id: string; run_id: string } };
@@ -34,7 +34,8 @@ export function registerThreadsRunsSteps(
       runId: run.id,
       ...query,
     });
-    return toWirePage(page, (step) => toWireRunStep(step, version));
+    const options = includeOptions(request.query);
+    return toWirePage(page, (step) => toWireRunStep(step, version, options));
   });
 
   app.get<StepParams>('/v1/threads/:thread_id/runs/:run_id/steps/:step_id', async (request) => {
@@ -43,6 +44,21 @@ export function registerThreadsRunsSteps(
     const step = await repositories.runSteps.find(workspaceId, run.threadId, run.id, request.params.step_id);
     if (!step)
       throw new NotFoundError(`No run step found with id '${request.params.step_id}'.`, { param: 'step_id' });
-    return toWireRunStep(step, assistantsVersion(request));
+    return toWireRunStep(step, assistantsVersion(request), includeOptions(request.query));
   });
+}
+
+/** `include[]` (or `include`): the one value OpenAI supports, or a 400 naming what is not. */
+function includeOptions(query: unknown): RunStepWireOptions {
+  const raw = (query ?? {}) as Record<string, unknown>;
+  const given = [raw['include[]'], raw['include']].flat().filter((value) => value !== undefined);
+  for (const value of given) {
+    if (value !== FILE_SEARCH_CONTENT_INCLUDE) {
+      throw new InvalidRequestError(
+        `Invalid value for 'include': ${JSON.stringify(value)}. The only supported value is '${FILE_SEARCH_CONTENT_INCLUDE}'.`,
+        { param: 'include' },
+      );
+    }
+  }
+  return { fileSearchContent: given.length > 0 };
 }

@@ -82,6 +82,7 @@ export function registerThreadsRuns(app: FastifyInstance, services: AssistantsRo
     const started = await engine.createThreadAndRun({
       workspaceId,
       assistantId: params.assistant_id,
+      accountId: request.principal!.accountId,
       thread,
       options: fromWireRunOptions(params),
       stream: params.stream === true,
@@ -105,6 +106,7 @@ export function registerThreadsRuns(app: FastifyInstance, services: AssistantsRo
       workspaceId: request.principal!.workspaceId,
       threadId: request.params.thread_id,
       assistantId: params.assistant_id,
+      accountId: request.principal!.accountId,
       options: fromWireRunOptions(params),
       additionalMessages,
       stream: params.stream === true,

@@ -8,6 +8,10 @@ import { migration002 } from './002-files-vector-stores.js';
 import { migration003 } from './003-assistants.js';
 import { migration004 } from './004-model-registry.js';
 import { migration005 } from './005-accounts-sessions.js';
+import { migration006Gpts } from './006-gpts.js';
+import { migration006 } from './006-internal-vector-stores.js';
+import { migration007 } from './007-actions.js';
+import { migration008 } from './008-chat-history-and-threads.js';
 
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '001-accounts-workspaces-api-keys': migration001,
@@ -15,4 +19,8 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '003-assistants': migration003,
   '004-model-registry': migration004,
   '005-accounts-sessions': migration005,
+  '006-gpts': migration006Gpts,
+  '006-internal-vector-stores': migration006,
+  '007-actions': migration007,
+  '008-chat-history-and-threads': migration008,
 });

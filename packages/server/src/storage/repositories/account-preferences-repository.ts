@@ -1,4 +1,4 @@
-// Each account's preferences: custom instructions, theme and language. An account that never
+// Each account's preferences: custom instructions, theme, language and chat history. An account that never
 // changed them has no row and reads as the defaults.
 
 import type { Kysely, Selectable } from 'kysely';
@@ -15,6 +15,11 @@ export interface AccountPreferences {
   readonly theme: Theme;
   /** A BCP 47 tag the web app has strings for, or null to follow the browser. */
   readonly language: string | null;
+  /**
+   * "Chat history & training": off, new chats are temporary (not listed, never used for training,
+   * deleted 30 days after creation).
+   */
+  readonly chatHistoryEnabled: boolean;
   /** 0 while the defaults were never changed. */
   readonly updatedAt: number;
 }
@@ -27,6 +32,7 @@ export const DEFAULT_PREFERENCES: AccountPreferences = Object.freeze({
   customInstructionsEnabled: true,
   theme: 'system',
   language: null,
+  chatHistoryEnabled: true,
   updatedAt: 0,
 });
 
@@ -61,6 +67,7 @@ export function createAccountPreferencesRepository(
         custom_instructions_enabled: merged.customInstructionsEnabled ? 1 : 0,
         theme: merged.theme,
         language: merged.language,
+        chat_history_enabled: merged.chatHistoryEnabled ? 1 : 0,
         updated_at: now(),
       };
       const { account_id: _key, ...values } = row;
@@ -81,6 +88,7 @@ function toPreferences(row: Selectable<AccountPreferencesTable>): AccountPrefere
     customInstructionsEnabled: Number(row.custom_instructions_enabled) === 1,
     theme: row.theme,
     language: row.language,
+    chatHistoryEnabled: Number(row.chat_history_enabled) === 1,
     updatedAt: Number(row.updated_at),
   };
 }

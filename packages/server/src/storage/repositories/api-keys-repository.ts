@@ -8,7 +8,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { newId, randomBase62 } from '@atelier/protocol';
-import type { Kysely, Selectable } from 'kysely';
+import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import { sql } from 'kysely';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../../errors.js';
 import { type Clock, systemClock } from '../clock.js';
@@ -77,6 +77,7 @@ export function createApiKeysRepository(
   db: Kysely<DatabaseSchema>,
   { now = systemClock }: { now?: Clock } = {},
 ): ApiKeysRepository {
+  let findBySecretHash: CompiledQuery<Selectable<ApiKeysTable>> | undefined;
   return {
     async create({ workspaceId, accountId = null, name, role = 'member', secret = undefined }) {
       if (secret !== undefined) checkSecret(secret);
@@ -134,12 +135,19 @@ export function createApiKeysRepository(
       // The lookup is by hash, so its timing tells an attacker about the hash of what they sent,
       // which they cannot steer towards a real key's hash: nothing to learn about real secrets.
       const hash = hashApiKeySecret(secret);
-      const row = await db
+      // Every API request asks this: the query is built and compiled once, then run with each
+      // hash (building and compiling it anew cost as much as running it).
+      findBySecretHash ??= db
         .selectFrom('api_keys')
         .selectAll()
-        .where('secret_hash', '=', hash)
+        .where('secret_hash', '=', '')
         .where('revoked_at', 'is', null)
-        .executeTakeFirst();
+        .compile();
+      const { rows } = await db.executeQuery<Selectable<ApiKeysTable>>({
+        ...findBySecretHash,
+        parameters: [hash],
+      });
+      const row = rows[0];
       // Belt and braces: the database's string comparison is not constant-time; this one is.
       if (!row || !timingSafeEqual(Buffer.from(row.secret_hash, 'hex'), Buffer.from(hash, 'hex')))
         return null;

@@ -40,6 +40,8 @@ describeEachDialect('chats repository', (getHandle) => {
       currentNodeId: 'a',
       createdAt: time,
       updatedAt: time,
+      workspaceId: null,
+      assistantId: null,
     });
     expect(await repositories().chats.find(other.id, chat.id)).toBeNull();
     expect(await repositories().chats.update(other.id, chat.id, { title: 'Mine' })).toBeNull();

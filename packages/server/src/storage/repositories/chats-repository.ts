@@ -1,28 +1,43 @@
-// Web chats and their messages, until chats become Assistants threads. A chat belongs to one
-// account and every query is scoped by it: another person's chat reads as missing. Messages are
-// a tree kept as one JSON array (each names its parent), so a regenerated answer or an edited
-// question starts a branch and the old one stays.
+// Web chats: each person's message trees. A chat belongs to one account and every query is
+// scoped by it: another person's chat reads as missing. The tree is kept as one JSON array (each
+// message names its parent), so a regenerated answer or an edited question starts a branch and
+// the old one stays; the engine's copy of each branch lives in Assistants threads, which the
+// messages name (see docs/decisions/2026-11-25-web-chat-on-runs.md).
 
 import { randomBase62 } from '@atelier/protocol';
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, type Selectable, sql } from 'kysely';
 import { InvalidRequestError } from '../../errors.js';
 import type { ChatsTable } from '../accounts-sessions-schema.js';
+import type { Attachment, MessageContent } from '../assistants-domain.js';
 import { type Clock, systemClock } from '../clock.js';
+import { inTransaction } from '../in-transaction.js';
 import type { DatabaseSchema } from '../schema.js';
 import { nextSequence } from '../sortable-id.js';
 
 export type ChatRole = 'user' | 'assistant';
 
+/** complete; how an answer ended early; or in_progress while its run is going. */
+export type ChatMessageStatus = 'complete' | 'stopped' | 'failed' | 'in_progress';
+
 export interface ChatMessage {
   readonly id: string;
   readonly parentId: string | null;
   readonly role: ChatRole;
+  /** The text (for search, titles, and what older chats hold alone). */
   readonly content: string;
   /** The model that wrote an answer. */
   readonly model: string | null;
-  /** complete, or how an answer ended early. */
-  readonly status: 'complete' | 'stopped' | 'failed';
+  readonly status: ChatMessageStatus;
   readonly createdAt: number;
+  /** The message as the engine has it: text with its annotations, images. Absent: `content`. */
+  readonly parts?: readonly MessageContent[] | undefined;
+  /** A question's files, for the built-in tools. */
+  readonly attachments?: readonly Attachment[] | undefined;
+  /** The thread the message was written to, and the run that wrote an answer. */
+  readonly threadId?: string | null | undefined;
+  readonly runId?: string | null | undefined;
+  /** Why an answer failed. */
+  readonly error?: string | null | undefined;
 }
 
 export interface ChatSummary {
@@ -38,6 +53,9 @@ export interface Chat extends ChatSummary {
   readonly accountId: string;
   readonly messages: readonly ChatMessage[];
   readonly currentNodeId: string | null;
+  /** Where its threads live, and the assistant its runs use (null before the first run). */
+  readonly workspaceId: string | null;
+  readonly assistantId: string | null;
 }
 
 export interface ChatCreateParams {
@@ -54,6 +72,8 @@ export interface ChatUpdate {
   readonly model?: string | null;
   readonly messages?: readonly ChatMessage[];
   readonly currentNodeId?: string | null;
+  readonly workspaceId?: string | null;
+  readonly assistantId?: string | null;
 }
 
 export interface ChatListParams {
@@ -72,9 +92,28 @@ export interface ChatsRepository {
   list(params: ChatListParams): Promise<{ readonly data: readonly ChatSummary[]; readonly hasMore: boolean }>;
   /** null when the account has no such chat. */
   update(accountId: string, id: string, changes: ChatUpdate): Promise<Chat | null>;
+  /**
+   * Reads the chat, lets `change` decide what to write from it, and writes it, with nobody else
+   * writing the chat in between (the row is locked). `change` returning null writes nothing.
+   * null when the account has no such chat.
+   */
+  modify(accountId: string, id: string, change: (chat: Chat) => ChatUpdate | null): Promise<Chat | null>;
   delete(accountId: string, id: string): Promise<boolean>;
-  /** Deletes every temporary chat last changed before `at`. */
+  /** Deletes every temporary chat created before `at`. */
   deleteTemporaryBefore(at: number): Promise<number>;
+  /** Temporary chats created before `at`, oldest first (the sweep deletes their threads too). */
+  listTemporaryBefore(at: number, limit: number): Promise<Chat[]>;
+  /** The assistant plain web chats of a workspace use, if one was made. */
+  findDefaultAssistant(workspaceId: string): Promise<string | null>;
+  /** Remembers it, unless another was remembered first; returns the one kept. */
+  saveDefaultAssistant(workspaceId: string, assistantId: string): Promise<string>;
+  /** Replaces the remembered one (it was deleted through the API). */
+  replaceDefaultAssistant(workspaceId: string, assistantId: string): Promise<void>;
+  /**
+   * Chats that may be used for training, by id after `after`: never a temporary one, nor one of
+   * an account whose "chat history & training" is off.
+   */
+  listForTraining(params: { readonly after?: string | undefined; readonly limit: number }): Promise<Chat[]>;
 }
 
 const CHAT_ID_PREFIX = 'chat_';
@@ -83,14 +122,56 @@ export function createChatsRepository(
   db: Kysely<DatabaseSchema>,
   { now = systemClock }: { now?: Clock } = {},
 ): ChatsRepository {
-  async function find(accountId: string, id: string): Promise<Chat | null> {
-    const row = await db
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+
+  async function find(
+    accountId: string,
+    id: string,
+    from: Kysely<DatabaseSchema> = db,
+  ): Promise<Chat | null> {
+    const row = await from
       .selectFrom('chats')
       .selectAll()
       .where('id', '=', id)
       .where('account_id', '=', accountId)
       .executeTakeFirst();
     return row ? toChat(row) : null;
+  }
+
+  async function write(
+    from: Kysely<DatabaseSchema>,
+    accountId: string,
+    id: string,
+    changes: ChatUpdate,
+  ): Promise<Chat | null> {
+    const values: {
+      updated_at: number;
+      updated_seq: number;
+      title?: string;
+      model?: string | null;
+      current_node_id?: string | null;
+      messages?: string;
+      content_text?: string;
+      workspace_id?: string | null;
+      assistant_id?: string | null;
+    } = { updated_at: now(), updated_seq: nextSequence() };
+    if (changes.title !== undefined) values.title = changes.title;
+    if (changes.model !== undefined) values.model = changes.model;
+    if (changes.currentNodeId !== undefined) values.current_node_id = changes.currentNodeId;
+    if (changes.workspaceId !== undefined) values.workspace_id = changes.workspaceId;
+    if (changes.assistantId !== undefined) values.assistant_id = changes.assistantId;
+    if (changes.messages !== undefined) {
+      values.messages = JSON.stringify(changes.messages);
+      values.content_text = contentText(changes.messages);
+    }
+    const result = await from
+      .updateTable('chats')
+      .set(values)
+      .where('id', '=', id)
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return null;
+    return find(accountId, id, from);
   }
 
   return {
@@ -108,6 +189,8 @@ export function createChatsRepository(
         created_at: at,
         updated_at: at,
         updated_seq: nextSequence(),
+        workspace_id: null,
+        assistant_id: null,
       };
       await db.insertInto('chats').values(row).execute();
       return toChat(row);
@@ -155,31 +238,25 @@ export function createChatsRepository(
       return { data: rows.slice(0, limit).map(toSummary), hasMore: rows.length > limit };
     },
 
-    async update(accountId, id, changes) {
-      const values: {
-        updated_at: number;
-        updated_seq: number;
-        title?: string;
-        model?: string | null;
-        current_node_id?: string | null;
-        messages?: string;
-        content_text?: string;
-      } = { updated_at: now(), updated_seq: nextSequence() };
-      if (changes.title !== undefined) values.title = changes.title;
-      if (changes.model !== undefined) values.model = changes.model;
-      if (changes.currentNodeId !== undefined) values.current_node_id = changes.currentNodeId;
-      if (changes.messages !== undefined) {
-        values.messages = JSON.stringify(changes.messages);
-        values.content_text = contentText(changes.messages);
-      }
-      const result = await db
-        .updateTable('chats')
-        .set(values)
-        .where('id', '=', id)
-        .where('account_id', '=', accountId)
-        .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) return null;
-      return find(accountId, id);
+    update(accountId, id, changes) {
+      return write(db, accountId, id, changes);
+    },
+
+    modify(accountId, id, change) {
+      return inTransaction(db, async (trx) => {
+        let query = trx
+          .selectFrom('chats')
+          .selectAll()
+          .where('id', '=', id)
+          .where('account_id', '=', accountId);
+        // SQLite runs one writing transaction at a time; Postgres needs the row lock.
+        if (postgres) query = query.forUpdate();
+        const row = await query.executeTakeFirst();
+        if (!row) return null;
+        const chat = toChat(row);
+        const changes = change(chat);
+        return changes ? write(trx, accountId, id, changes) : chat;
+      });
     },
 
     async delete(accountId, id) {
@@ -195,9 +272,65 @@ export function createChatsRepository(
       const result = await db
         .deleteFrom('chats')
         .where('temporary', '=', 1)
-        .where('updated_at', '<', at)
+        .where('created_at', '<', at)
         .executeTakeFirst();
       return Number(result.numDeletedRows);
+    },
+
+    async listTemporaryBefore(at, limit) {
+      const rows = await db
+        .selectFrom('chats')
+        .selectAll()
+        .where('temporary', '=', 1)
+        .where('created_at', '<', at)
+        .orderBy('created_at')
+        .limit(limit)
+        .execute();
+      return rows.map(toChat);
+    },
+
+    async findDefaultAssistant(workspaceId) {
+      const row = await db
+        .selectFrom('web_chat_assistants')
+        .select('assistant_id')
+        .where('workspace_id', '=', workspaceId)
+        .executeTakeFirst();
+      return row?.assistant_id ?? null;
+    },
+
+    async saveDefaultAssistant(workspaceId, assistantId) {
+      await db
+        .insertInto('web_chat_assistants')
+        .values({ workspace_id: workspaceId, assistant_id: assistantId, created_at: now() })
+        .onConflict((conflict) => conflict.column('workspace_id').doNothing())
+        .execute();
+      return (await this.findDefaultAssistant(workspaceId)) ?? assistantId;
+    },
+
+    async replaceDefaultAssistant(workspaceId, assistantId) {
+      await db
+        .insertInto('web_chat_assistants')
+        .values({ workspace_id: workspaceId, assistant_id: assistantId, created_at: now() })
+        .onConflict((conflict) => conflict.column('workspace_id').doUpdateSet({ assistant_id: assistantId }))
+        .execute();
+    },
+
+    async listForTraining({ after = undefined, limit }) {
+      let query = db
+        .selectFrom('chats')
+        .leftJoin('account_preferences', 'account_preferences.account_id', 'chats.account_id')
+        .selectAll('chats')
+        .where('chats.temporary', '=', 0)
+        // No preferences row: the defaults, history on.
+        .where((eb) =>
+          eb.or([
+            eb('account_preferences.chat_history_enabled', 'is', null),
+            eb('account_preferences.chat_history_enabled', '=', 1),
+          ]),
+        );
+      if (after !== undefined) query = query.where('chats.id', '>', after);
+      const rows = await query.orderBy('chats.id').limit(limit).execute();
+      return rows.map(toChat);
     },
   };
 }
@@ -230,6 +363,8 @@ function toChat(row: Selectable<ChatsTable>): Chat {
     accountId: row.account_id,
     messages: parseMessages(row.messages),
     currentNodeId: row.current_node_id,
+    workspaceId: row.workspace_id,
+    assistantId: row.assistant_id,
   };
 }
 

@@ -87,13 +87,15 @@ describeEachDialect('sessions and preferences repositories', (getHandle) => {
       theme: 'system',
       aboutMe: '',
       customInstructionsEnabled: true,
+      chatHistoryEnabled: true,
     });
-    await preferences.update(account.id, { aboutMe: 'Seoul', theme: 'dark' });
+    await preferences.update(account.id, { aboutMe: 'Seoul', theme: 'dark', chatHistoryEnabled: false });
     const updated = await preferences.update(account.id, { language: 'ko' });
     expect(updated).toEqual({
       aboutMe: 'Seoul',
       responseStyle: '',
       customInstructionsEnabled: true,
+      chatHistoryEnabled: false,
       theme: 'dark',
       language: 'ko',
       updatedAt: time,

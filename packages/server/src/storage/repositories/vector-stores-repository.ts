@@ -62,12 +62,25 @@ export interface VectorStoresRepository {
   find(workspaceId: string, id: string): Promise<VectorStore | null>;
   /** The workspace's stores among `ids`, in no particular order. */
   findMany(workspaceId: string, ids: readonly string[]): Promise<readonly VectorStore[]>;
+  /**
+   * Which of `ids` are the workspace's stores, and whether each has expired: what a search needs,
+   * without the file counts (counting a store's files costs milliseconds on every search).
+   */
+  findExpiry(
+    workspaceId: string,
+    ids: readonly string[],
+  ): Promise<ReadonlyMap<string, { readonly expired: boolean }>>;
   list(params: VectorStoreListParams): Promise<Page<VectorStore>>;
   update(workspaceId: string, id: string, params: VectorStoreUpdateParams): Promise<VectorStore | null>;
   /** Deletes the store with its file entries, batches and chunks; the files themselves stay. */
   delete(workspaceId: string, id: string): Promise<boolean>;
   /** Records use (a search, a file added): pushes `expires_at` forward. */
   touch(id: string): Promise<void>;
+  /**
+   * The store the server keeps for itself under `key` in the workspace, created on first use
+   * (once, even when several callers race). Such stores never expire and are not listed.
+   */
+  ensureInternal(params: { workspaceId: string; key: string; name: string }): Promise<VectorStore>;
 }
 
 const DAY = 86_400;
@@ -154,9 +167,42 @@ export function createVectorStoresRepository(
         last_active_at: at,
         expires_after_days: expiresAfterDays,
         seq,
+        internal_key: null,
       };
       await db.insertInto('vector_stores').values(row).execute();
       return (await hydrate([row]))[0]!;
+    },
+
+    async ensureInternal({ workspaceId, key, name }) {
+      const existing = () =>
+        db
+          .selectFrom('vector_stores')
+          .selectAll()
+          .where('workspace_id', '=', workspaceId)
+          .where('internal_key', '=', key)
+          .executeTakeFirst();
+      let row = await existing();
+      if (!row) {
+        const { id, seq } = newSortableId('vectorStore');
+        const at = now();
+        await db
+          .insertInto('vector_stores')
+          .values({
+            id,
+            workspace_id: workspaceId,
+            name,
+            metadata: toJsonColumn({}),
+            created_at: at,
+            last_active_at: at,
+            expires_after_days: null,
+            seq,
+            internal_key: key,
+          })
+          .onConflict((conflict) => conflict.columns(['workspace_id', 'internal_key']).doNothing())
+          .execute();
+        row = await existing();
+      }
+      return (await hydrate([row!]))[0]!;
     },
 
     async find(workspaceId, id) {
@@ -175,6 +221,26 @@ export function createVectorStoresRepository(
       return hydrate(rows);
     },
 
+    async findExpiry(workspaceId, ids) {
+      if (ids.length === 0) return new Map();
+      const rows = await db
+        .selectFrom('vector_stores')
+        .select(['id', 'last_active_at', 'expires_after_days'])
+        .where('workspace_id', '=', workspaceId)
+        .where('id', 'in', [...ids])
+        .execute();
+      const at = now();
+      return new Map(
+        rows.map((row) => [
+          row.id,
+          {
+            expired:
+              row.expires_after_days !== null && row.last_active_at + row.expires_after_days * DAY <= at,
+          },
+        ]),
+      );
+    },
+
     async list({ workspaceId, limit, order, after, before }) {
       const plan = planPage({
         limit,
@@ -182,7 +248,11 @@ export function createVectorStoresRepository(
         afterSeq: cursorSequence('vectorStore', after, 'after'),
         beforeSeq: cursorSequence('vectorStore', before, 'before'),
       });
-      const query = db.selectFrom('vector_stores').selectAll().where('workspace_id', '=', workspaceId);
+      const query = db
+        .selectFrom('vector_stores')
+        .selectAll()
+        .where('workspace_id', '=', workspaceId)
+        .where('internal_key', 'is', null);
       const page = await readPage(query, plan);
       return { data: await hydrate(page.data), hasMore: page.hasMore };
     },

@@ -39,6 +39,13 @@ describe('checkSandboxSupport', () => {
       ]);
   });
 
+  it('accepts a runtime directory closed to others: the interpreter opens it itself', async () => {
+    const runtime = path.join(scratch, 'runtime-closed');
+    await mkdir(path.join(runtime, 'uids'), { recursive: true, mode: 0o700 });
+    const support = await checkSandboxSupport({ runtimeDir: runtime });
+    expect(support).toMatchObject({ ok: true });
+  });
+
   it('refuses a runtime directory the sandbox uids cannot reach', async () => {
     const closed = path.join(scratch, 'closed');
     await mkdir(closed);

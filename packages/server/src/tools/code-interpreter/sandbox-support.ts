@@ -66,7 +66,9 @@ export async function checkSandboxSupport({
     );
   }
   if (runtimeDir !== undefined) {
-    const blocked = await firstUntraversableAncestor(path.resolve(runtimeDir));
+    // The runtime directory itself is the interpreter's own: it is (re)made 0711 at start, even
+    // where the uid pool's lease directory inside it was created first (0700, mkdir -p).
+    const blocked = await firstUntraversableAncestor(path.dirname(path.resolve(runtimeDir)));
     if (blocked !== undefined) {
       problems.push(
         `the sandbox's uid cannot reach ${runtimeDir}: ${blocked} is not searchable by others (chmod o+x, or choose another runtime directory)`,

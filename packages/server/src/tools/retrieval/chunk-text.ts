@@ -1,9 +1,9 @@
 // Splits extracted text into overlapping windows of tokens (OpenAI's static chunking: at most
 // `maxChunkSizeTokens` per chunk, `chunkOverlapTokens` shared between neighbours), keeping each
 // chunk's exact character range in the text for citations. Tokens are counted with the o200k
-// tokenizer (gpt-tokenizer), whose pre-tokenizer pieces give the character boundaries.
+// tokenizer (gpt-tokenizer), whose pre-tokenizer pieces give the character boundaries. The
+// tokenizer's tables (tens of MB) are loaded with the first text chunked, not at start.
 
-import { decode, encodeGenerator } from 'gpt-tokenizer';
 import type { ChunkInput } from '../../storage/repositories/chunks-repository.js';
 
 export interface ChunkingOptions {
@@ -34,6 +34,7 @@ export async function chunkText(
   { maxChunkSizeTokens, chunkOverlapTokens }: ChunkingOptions,
   { maxTotalTokens = Number.POSITIVE_INFINITY }: { maxTotalTokens?: number } = {},
 ): Promise<ChunkedText> {
+  const { decode, encodeGenerator } = await import('gpt-tokenizer');
   // Lone surrogates would not survive encoding and decoding; make them U+FFFD first.
   const source = text.replace(LONE_SURROGATE, '\uFFFD');
   const starts: number[] = [];

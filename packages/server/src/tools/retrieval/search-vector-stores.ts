@@ -1,8 +1,8 @@
-// Searching vector stores: the engine behind `POST /v1/vector_stores/{id}/search` and, later, the
-// file_search tool of a run (which calls `search` with the run's workspace and stores). Keyword
-// search always; vector search too when an embedding model is configured; the ranked lists are
-// fused by reciprocal rank. Each result is one chunk: its file, a score in [0, 1], and the exact
-// text of the chunk with its place in the file's text.
+// Searching vector stores: the engine behind `POST /v1/vector_stores/{id}/search` and the
+// file_search tool of runs (platform/file-search-tool.ts, which calls `search` with the run's
+// workspace and stores). Keyword search always; vector search too when an embedding model is
+// configured; the ranked lists are fused by reciprocal rank. Each result is one chunk: its file,
+// a score in [0, 1], and the exact text of the chunk with its place in the file's text.
 
 import { InvalidRequestError, NotFoundError } from '../../errors.js';
 import type { EmbeddingModel } from '../../inference/spec.js';
@@ -24,6 +24,8 @@ export interface SearchVectorStoresParams {
   /** 1 to 50 (default 10). */
   readonly maxResults?: number;
   readonly filter?: AttributeFilter | undefined;
+  /** Only chunks of these files (undefined: every file of the stores). */
+  readonly fileIds?: readonly string[] | undefined;
   /** Results scoring below it are dropped (0 to 1). */
   readonly scoreThreshold?: number;
   readonly signal?: AbortSignal | undefined;
@@ -85,6 +87,7 @@ export function createRetrieval({
       query,
       maxResults = 10,
       filter = undefined,
+      fileIds = undefined,
       scoreThreshold = 0,
       signal = undefined,
     }) {
@@ -93,12 +96,12 @@ export function createRetrieval({
         throw new InvalidRequestError("'query' must not be empty.", { param: 'query' });
       }
       const storeIds = [...new Set(vectorStoreIds)];
-      const stores = await repositories.vectorStores.findMany(workspaceId, storeIds);
+      const stores = await repositories.vectorStores.findExpiry(workspaceId, storeIds);
       for (const id of storeIds) {
-        const store = stores.find((candidate) => candidate.id === id);
+        const store = stores.get(id);
         if (!store)
           throw new NotFoundError(`No vector store found with id '${id}'.`, { param: 'vector_store_id' });
-        if (store.status === 'expired') {
+        if (store.expired) {
           throw new InvalidRequestError(`Vector store '${id}' has expired and cannot be searched.`, {
             param: 'vector_store_id',
             code: 'vector_store_expired',
@@ -107,8 +110,9 @@ export function createRetrieval({
       }
       await Promise.all(storeIds.map((id) => repositories.vectorStores.touch(id)));
 
-      // With a filter, the files it lets through, decided up front so keyword search can skip the rest.
-      const allowedFiles =
+      // With a filter (or a list of files), the files it lets through, decided up front so keyword
+      // search can skip the rest.
+      const filtered =
         filter === undefined
           ? undefined
           : [
@@ -118,6 +122,13 @@ export function createRetrieval({
                   .map((entry) => entry.fileId),
               ),
             ];
+      const listed = fileIds === undefined ? undefined : new Set(fileIds);
+      const allowedFiles =
+        listed === undefined
+          ? filtered
+          : filtered === undefined
+            ? [...listed]
+            : filtered.filter((id) => listed.has(id));
       if (allowedFiles?.length === 0) return { queries, results: [] };
 
       const depth = Math.max(candidates, maxResults);

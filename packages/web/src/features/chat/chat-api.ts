@@ -1,21 +1,60 @@
-// Everything the chat reads and writes on the server, in one place: history under /api/chats,
-// models and streamed answers from /v1 (signed in by the session cookie + CSRF header). When
-// web chats move to Assistants threads and runs, this module is what changes; the screens keep
-// using these functions and types.
+// Everything the chat reads and writes on the server, in one place: chats under /api/chats,
+// models from /v1. A chat is backed by Assistants threads and each answer is a run: asking,
+// answering again and stopping go through /api/chats (which keeps the chat's tree of versions),
+// and the answer streams back as the run's Assistants events, turned here into the answer's
+// parts (text with citations and file links, images).
 import { ApiError, api, authHeaders, SIGNED_OUT_EVENT, toApiError } from '../../api/http';
 import type { ListPage, Model } from '../../api/types';
-import { readSseData } from './sse';
+import { readSseEvents } from './sse';
 
+/** `streaming`: its run is still writing it (here, or on another device). */
 export type NodeStatus = 'complete' | 'stopped' | 'failed' | 'streaming';
+
+export type Annotation =
+  | {
+      readonly type: 'file_citation';
+      readonly text: string;
+      readonly fileId: string;
+      readonly startIndex: number;
+      readonly endIndex: number;
+    }
+  | {
+      readonly type: 'file_path';
+      readonly text: string;
+      readonly fileId: string;
+      readonly startIndex: number;
+      readonly endIndex: number;
+    };
+
+export type ContentPart =
+  | { readonly type: 'text'; readonly text: string; readonly annotations: readonly Annotation[] }
+  | { readonly type: 'image_file'; readonly fileId: string };
+
+export type ToolType = 'file_search' | 'code_interpreter';
+
+/** A file sent with a question, and the built-in tool that reads it. */
+export interface AttachmentRef {
+  readonly fileId: string;
+  readonly tools: readonly ToolType[];
+}
+
+export interface FileInfo {
+  readonly filename: string;
+  readonly bytes: number;
+}
 
 /** One message in a chat's tree; `parentId` links it to the message it answers or follows. */
 export interface ChatNode {
   readonly id: string;
   readonly parentId: string | null;
   readonly role: 'user' | 'assistant';
+  /** Its text, for copying and editing. */
   readonly content: string;
+  readonly parts: readonly ContentPart[];
+  readonly attachments: readonly AttachmentRef[];
   readonly model: string | null;
   readonly status: NodeStatus;
+  readonly error: string | null;
   readonly createdAt: number;
 }
 
@@ -30,15 +69,35 @@ export interface ChatRecord extends ChatSummary {
   readonly model: string | null;
   readonly nodes: readonly ChatNode[];
   readonly currentNodeId: string | null;
+  /** Names of the files its messages refer to, by id. */
+  readonly files: Readonly<Record<string, FileInfo>>;
 }
+
+type WireAnnotation = {
+  type: 'file_citation' | 'file_path';
+  text?: string;
+  index?: number;
+  start_index?: number;
+  end_index?: number;
+  file_citation?: { file_id: string };
+  file_path?: { file_id: string };
+};
+
+type WirePart =
+  | { type: 'text'; text: { value: string; annotations?: WireAnnotation[] } }
+  | { type: 'image_file'; image_file: { file_id: string } }
+  | { type: 'image_url'; image_url: { url: string } };
 
 interface WireMessage {
   id: string;
   parent_id: string | null;
   role: 'user' | 'assistant';
   content: string;
+  parts?: WirePart[];
+  attachments?: { file_id: string; tools: { type: ToolType }[] }[];
   model: string | null;
-  status: 'complete' | 'stopped' | 'failed';
+  status: 'complete' | 'stopped' | 'failed' | 'in_progress';
+  error?: string | null;
   created_at: number;
 }
 
@@ -50,6 +109,7 @@ interface WireChat {
   updated_at: number;
   messages?: WireMessage[];
   current_node_id?: string | null;
+  files?: Record<string, FileInfo>;
 }
 
 const toSummary = (chat: WireChat): ChatSummary => ({
@@ -59,31 +119,65 @@ const toSummary = (chat: WireChat): ChatSummary => ({
   updatedAt: chat.updated_at,
 });
 
-const toRecord = (chat: WireChat): ChatRecord => ({
-  ...toSummary(chat),
-  model: chat.model,
-  currentNodeId: chat.current_node_id ?? null,
-  nodes: (chat.messages ?? []).map((message) => ({
+function toAnnotation(annotation: WireAnnotation): Annotation | null {
+  const fileId = annotation.file_citation?.file_id ?? annotation.file_path?.file_id;
+  if (!fileId) return null;
+  return {
+    type: annotation.type,
+    text: annotation.text ?? '',
+    fileId,
+    startIndex: annotation.start_index ?? 0,
+    endIndex: annotation.end_index ?? 0,
+  };
+}
+
+function toPart(part: WirePart): ContentPart | null {
+  if (part.type === 'text') {
+    return {
+      type: 'text',
+      text: part.text.value,
+      annotations: (part.text.annotations ?? []).flatMap((annotation) => toAnnotation(annotation) ?? []),
+    };
+  }
+  if (part.type === 'image_file') return { type: 'image_file', fileId: part.image_file.file_id };
+  return null;
+}
+
+export function toNode(message: WireMessage): ChatNode {
+  return {
     id: message.id,
     parentId: message.parent_id,
     role: message.role,
     content: message.content,
+    parts: (message.parts ?? [{ type: 'text', text: { value: message.content } }]).flatMap(
+      (part) => toPart(part) ?? [],
+    ),
+    attachments: (message.attachments ?? []).map((attachment) => ({
+      fileId: attachment.file_id,
+      tools: attachment.tools.map((tool) => tool.type),
+    })),
     model: message.model,
-    status: message.status,
+    status: message.status === 'in_progress' ? 'streaming' : message.status,
+    error: message.error ?? null,
     createdAt: message.created_at,
-  })),
+  };
+}
+
+const toRecord = (chat: WireChat): ChatRecord => ({
+  ...toSummary(chat),
+  model: chat.model,
+  currentNodeId: chat.current_node_id ?? null,
+  nodes: (chat.messages ?? []).map(toNode),
+  files: chat.files ?? {},
 });
 
-const toWireMessage = (node: ChatNode): WireMessage => ({
-  id: node.id,
-  parent_id: node.parentId,
-  role: node.role,
-  content: node.content,
-  model: node.model,
-  // An answer still streaming when saved is, as far as the record goes, cut short.
-  status: node.status === 'streaming' ? 'stopped' : node.status,
-  created_at: node.createdAt,
-});
+/** The text of an answer's parts, as copied. */
+export function textOf(parts: readonly ContentPart[]): string {
+  return parts
+    .flatMap((part) => (part.type === 'text' ? [part.text] : []))
+    .join('\n\n')
+    .trim();
+}
 
 export async function listChats({
   search = '',
@@ -105,39 +199,12 @@ export async function getChat(chatId: string): Promise<ChatRecord> {
   return toRecord(await api<WireChat>(`/api/chats/${encodeURIComponent(chatId)}`));
 }
 
-export async function createChat(params: {
-  title: string;
-  temporary: boolean;
-  model: string | null;
-  nodes: readonly ChatNode[];
-  currentNodeId: string | null;
-}): Promise<ChatRecord> {
-  const chat = await api<WireChat>('/api/chats', {
-    method: 'POST',
-    body: {
-      title: params.title,
-      temporary: params.temporary,
-      model: params.model,
-      messages: params.nodes.map(toWireMessage),
-      current_node_id: params.currentNodeId,
-    },
-  });
-  return toRecord(chat);
-}
-
-export async function saveChat(
-  chatId: string,
-  params: { nodes: readonly ChatNode[]; currentNodeId: string | null; model: string | null },
-): Promise<ChatSummary> {
-  const chat = await api<WireChat>(`/api/chats/${encodeURIComponent(chatId)}`, {
+/** Saves which version is on screen (the branch ending at `currentNodeId`). */
+export async function showBranch(chatId: string, currentNodeId: string): Promise<void> {
+  await api(`/api/chats/${encodeURIComponent(chatId)}`, {
     method: 'PATCH',
-    body: {
-      messages: params.nodes.map(toWireMessage),
-      current_node_id: params.currentNodeId,
-      model: params.model,
-    },
+    body: { current_node_id: currentNodeId },
   });
-  return toSummary(chat);
 }
 
 export async function renameChat(chatId: string, title: string): Promise<ChatSummary> {
@@ -150,37 +217,173 @@ export async function deleteChat(chatId: string): Promise<void> {
   await api(`/api/chats/${encodeURIComponent(chatId)}`, { method: 'DELETE' });
 }
 
+/** Stops an answer being written (wherever it was asked); what it wrote is kept. */
+export async function stopAnswer(chatId: string, answerId: string): Promise<void> {
+  await api(`/api/chats/${encodeURIComponent(chatId)}/messages/${encodeURIComponent(answerId)}/stop`, {
+    method: 'POST',
+  });
+}
+
 /** Models that can chat, as `/v1/models` lists them. */
 export async function listModels(): Promise<readonly Model[]> {
   const page = await api<ListPage<Model>>('/v1/models');
   return page.data.filter((model) => model.atelier?.capabilities?.chat !== false);
 }
 
-export interface PromptMessage {
-  readonly role: 'system' | 'user' | 'assistant';
-  readonly content: string;
+/** A question as the person wrote it. */
+export interface Question {
+  readonly id: string;
+  readonly parentId: string | null;
+  readonly text: string;
+  /** Images shown to the model (vision). */
+  readonly images: readonly string[];
+  /** Files for the built-in tools (documents for file_search, data for code_interpreter). */
+  readonly attachments: readonly AttachmentRef[];
+}
+
+/** What the server added when an answer started. */
+export interface Turn {
+  readonly chat: ChatSummary;
+  readonly question: ChatNode | null;
+  readonly answer: ChatNode;
+}
+
+export interface AnswerHandlers {
+  /** The messages are in the chat (a new chat exists now), and the answer is on its way. */
+  onTurn(turn: Turn): void;
+  /** The answer so far, whenever it grows. */
+  onParts(parts: readonly ContentPart[]): void;
+}
+
+export interface AnswerEnd {
+  readonly status: Exclude<NodeStatus, 'streaming'>;
+  readonly parts: readonly ContentPart[];
+  readonly error: string | null;
+}
+
+function questionBody(question: Question) {
+  const content =
+    question.images.length === 0
+      ? question.text
+      : [
+          ...(question.text.trim() ? [{ type: 'text', text: question.text }] : []),
+          ...question.images.map((fileId) => ({ type: 'image_file', image_file: { file_id: fileId } })),
+        ];
+  return {
+    id: question.id,
+    parent_id: question.parentId,
+    content,
+    ...(question.attachments.length > 0
+      ? {
+          attachments: question.attachments.map((attachment) => ({
+            file_id: attachment.fileId,
+            tools: attachment.tools.map((type) => ({ type })),
+          })),
+        }
+      : {}),
+  };
+}
+
+/** Starts a chat with its first question, and streams the answer. */
+export function startChat({
+  title,
+  temporary,
+  question,
+  answerId,
+  model,
+  signal,
+  handlers,
+}: {
+  title: string;
+  temporary: boolean;
+  question: Question;
+  answerId: string;
+  model: string;
+  signal: AbortSignal;
+  handlers: AnswerHandlers;
+}): Promise<AnswerEnd> {
+  return streamAnswer({
+    path: '/api/chats',
+    body: {
+      title,
+      temporary,
+      message: { ...questionBody(question), answer_id: answerId, model, stream: true },
+    },
+    signal,
+    handlers,
+  });
+}
+
+/** Asks a question in a chat (after `question.parentId`), and streams the answer. */
+export function ask({
+  chatId,
+  question,
+  answerId,
+  model,
+  signal,
+  handlers,
+}: {
+  chatId: string;
+  question: Question;
+  answerId: string;
+  model: string;
+  signal: AbortSignal;
+  handlers: AnswerHandlers;
+}): Promise<AnswerEnd> {
+  return streamAnswer({
+    path: `/api/chats/${encodeURIComponent(chatId)}/messages`,
+    body: { ...questionBody(question), answer_id: answerId, model, stream: true },
+    signal,
+    handlers,
+  });
+}
+
+/** Answers `questionId` again (a new version beside the others), and streams the answer. */
+export function answerAgain({
+  chatId,
+  questionId,
+  answerId,
+  model,
+  signal,
+  handlers,
+}: {
+  chatId: string;
+  questionId: string;
+  answerId: string;
+  model: string;
+  signal: AbortSignal;
+  handlers: AnswerHandlers;
+}): Promise<AnswerEnd> {
+  return streamAnswer({
+    path: `/api/chats/${encodeURIComponent(chatId)}/messages/${encodeURIComponent(questionId)}/answers`,
+    body: { answer_id: answerId, model, stream: true },
+    signal,
+    handlers,
+  });
 }
 
 /**
- * Streams an answer: calls `onDelta` with each piece of text as it arrives and resolves with the
- * finish reason. Aborting `signal` stops generation on the server too (the request closes).
+ * Posts, then reads the run's events until it ends: `chat.turn` first, then the Assistants
+ * events; message deltas build the answer's parts, the run's last status says how it ended.
+ * Aborting `signal` stops reading only: the answer goes on on the server (stop it with
+ * `stopAnswer`).
  */
-export async function streamReply({
-  model,
-  messages,
+async function streamAnswer({
+  path,
+  body,
   signal,
-  onDelta,
+  handlers,
 }: {
-  model: string;
-  messages: readonly PromptMessage[];
+  path: string;
+  body: unknown;
   signal: AbortSignal;
-  onDelta: (text: string) => void;
-}): Promise<string | null> {
-  const response = await fetch('/v1/chat/completions', {
+  handlers: AnswerHandlers;
+}): Promise<AnswerEnd> {
+  const response = await fetch(path, {
     method: 'POST',
     credentials: 'same-origin',
     headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...authHeaders() },
-    body: JSON.stringify({ model, messages, stream: true }),
+    body: JSON.stringify(body),
     signal,
   });
   // User Timing marks: bench/web.ts reads them to split the time to the first token.
@@ -190,24 +393,116 @@ export async function streamReply({
     if (error.status === 401) window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
     throw error;
   }
-  let finishReason: string | null = null;
+  const answer = new AnswerAssembly();
+  let end: AnswerEnd | null = null;
   let first = true;
-  for await (const data of readSseData(response.body)) {
+  for await (const { event, data } of readSseEvents(response.body)) {
     if (first) {
       performance.mark('atelier:first-event');
       first = false;
     }
-    if (data === '[DONE]') break;
-    const chunk = JSON.parse(data) as {
-      error?: { message: string; code?: string | null };
-      choices?: Array<{ delta?: { content?: string | null }; finish_reason?: string | null }>;
-    };
-    if (chunk.error) {
-      throw new ApiError(chunk.error.message, { status: 500, code: chunk.error.code ?? null, param: null });
+    if (event === 'done' || data === '[DONE]') break;
+    const payload = parse(data);
+    switch (event) {
+      case 'chat.turn': {
+        const turn = payload as { chat: WireChat; question: WireMessage | null; answer: WireMessage };
+        handlers.onTurn({
+          chat: toSummary(turn.chat),
+          question: turn.question ? toNode(turn.question) : null,
+          answer: toNode(turn.answer),
+        });
+        break;
+      }
+      case 'thread.message.delta':
+        if (answer.delta(payload as MessageDeltaEvent)) handlers.onParts(answer.parts());
+        break;
+      case 'thread.message.completed':
+      case 'thread.message.incomplete':
+        answer.complete(payload as { id: string; content: WirePart[] });
+        handlers.onParts(answer.parts());
+        break;
+      case 'thread.run.completed':
+      case 'thread.run.incomplete':
+        end = { status: 'complete', parts: answer.parts(), error: null };
+        break;
+      case 'thread.run.cancelled':
+        end = { status: 'stopped', parts: answer.parts(), error: null };
+        break;
+      case 'thread.run.failed':
+      case 'thread.run.expired': {
+        const run = payload as { last_error?: { message?: string } | null };
+        end = { status: 'failed', parts: answer.parts(), error: run.last_error?.message ?? event };
+        break;
+      }
+      case 'error': {
+        const error = payload as { message?: string; code?: string | null };
+        throw new ApiError(error.message ?? 'The answer failed.', {
+          status: 500,
+          code: error.code ?? null,
+          param: null,
+        });
+      }
     }
-    const choice = chunk.choices?.[0];
-    if (choice?.delta?.content) onDelta(choice.delta.content);
-    if (choice?.finish_reason) finishReason = choice.finish_reason;
   }
-  return finishReason;
+  return end ?? { status: 'failed', parts: answer.parts(), error: 'The answer ended without finishing.' };
+}
+
+function parse(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return null;
+  }
+}
+
+interface MessageDeltaEvent {
+  id: string;
+  delta: {
+    content?: Array<
+      | { index: number; type: 'text'; text?: { value?: string; annotations?: WireAnnotation[] } }
+      | { index: number; type: 'image_file'; image_file?: { file_id: string } }
+    >;
+  };
+}
+
+/** An answer's messages (a run may write more than one) as they stream, in order. */
+class AnswerAssembly {
+  private readonly messages = new Map<string, ContentPart[]>();
+
+  /** Applies a delta; false when it changed nothing shown. */
+  delta(event: MessageDeltaEvent): boolean {
+    const parts = this.messages.get(event.id) ?? [];
+    this.messages.set(event.id, parts);
+    let changed = false;
+    for (const piece of event.delta.content ?? []) {
+      if (piece.type === 'image_file' && piece.image_file) {
+        parts[piece.index] = { type: 'image_file', fileId: piece.image_file.file_id };
+        changed = true;
+      } else if (piece.type === 'text') {
+        const current = parts[piece.index];
+        const text =
+          current?.type === 'text' ? current : { type: 'text' as const, text: '', annotations: [] };
+        const annotations = [...text.annotations];
+        for (const annotation of piece.text?.annotations ?? []) {
+          const converted = toAnnotation(annotation);
+          if (converted) annotations[annotation.index ?? annotations.length] = converted;
+        }
+        parts[piece.index] = { type: 'text', text: text.text + (piece.text?.value ?? ''), annotations };
+        changed ||= !!piece.text?.value || annotations.length !== text.annotations.length;
+      }
+    }
+    return changed;
+  }
+
+  /** The message as written: it replaces what the deltas built. */
+  complete(message: { id: string; content: WirePart[] }): void {
+    this.messages.set(
+      message.id,
+      message.content.flatMap((part) => toPart(part) ?? []),
+    );
+  }
+
+  parts(): ContentPart[] {
+    return [...this.messages.values()].flatMap((parts) => parts.filter((part) => part !== undefined));
+  }
 }

@@ -1,7 +1,9 @@
 // The chat: header (sidebar toggle, model menu, temporary chat), the conversation, the message
-// box, and the model's notice when it has one (the random-weight test model says so).
+// box (files dropped anywhere on the chat go into it), and the model's notice when it has one
+// (the random-weight test model says so).
 import { useQuery } from '@tanstack/react-query';
 import {
+  type DragEvent,
   type MutableRefObject,
   useCallback,
   useEffect,
@@ -10,18 +12,19 @@ import {
   useRef,
   useState,
 } from 'react';
-import type { Preferences } from '../../api/types';
+import type { Preferences, SignedInSession } from '../../api/types';
 import { useI18n } from '../../i18n/i18n';
 import { IconButton } from '../../ui/button';
 import { copyText } from '../../ui/copy-text';
 import { Icon } from '../../ui/icons';
 import { useToast } from '../../ui/toast';
+import { plainText } from './annotations';
 import { listModels } from './chat-api';
 import { siblingsOf } from './chat-tree';
 import { Composer, type ComposerHandle } from './composer';
 import { Message } from './message';
 import { ModelMenu } from './model-menu';
-import { useChatController } from './use-chat-controller';
+import { type Draft, useChatController } from './use-chat-controller';
 
 /** What keyboard shortcuts can ask of the open chat. */
 export interface ChatActions {
@@ -36,6 +39,7 @@ export function ChatPage({
   chatId,
   newChatToken,
   preferences,
+  capabilities = undefined,
   sidebarOpen,
   onOpenSidebar,
   onNewChat,
@@ -44,6 +48,7 @@ export function ChatPage({
   chatId: string | null;
   newChatToken: number;
   preferences: Preferences;
+  capabilities?: SignedInSession['capabilities'];
   sidebarOpen: boolean;
   onOpenSidebar: () => void;
   onNewChat: () => void;
@@ -52,21 +57,17 @@ export function ChatPage({
   const { t } = useI18n();
   const toast = useToast();
   const models = useQuery({ queryKey: ['models'], queryFn: listModels, staleTime: 60_000 });
-  const instructions = useMemo(
-    () => ({
-      enabled: preferences.custom_instructions_enabled,
-      aboutMe: preferences.about_me,
-      responseStyle: preferences.response_style,
-    }),
-    [preferences],
-  );
   const onError = useCallback(
     (message: string) => toast(t('chat.saveFailed', { message }), 'error'),
     [toast, t],
   );
-  const chat = useChatController({ chatId, newChatToken, instructions, onError });
+  const historyOff = !preferences.chat_history_enabled;
+  const chat = useChatController({ chatId, newChatToken, historyOff, onError });
   const { state, path } = chat;
-  const streaming = state.streamingId !== null;
+  // With history off every new chat is temporary (the server makes it so too).
+  const temporary = state.temporary || (historyOff && state.chatId === null);
+  // An answer is being written, here or on another device: the message box offers Stop.
+  const streaming = chat.busy;
 
   // The model: the chat's own when it is still served, else the last one chosen, else the first.
   const [chosen, setChosen] = useState<string | null>(() => readStoredModel());
@@ -75,9 +76,26 @@ export function ChatPage({
     [state.model, chosen].find((id) => id && available.some((entry) => entry.id === id)) ??
     available[0]?.id ??
     null;
-  const notice = available.find((entry) => entry.id === model)?.atelier?.notice;
+  const modelInfo = available.find((entry) => entry.id === model);
+  const notice = modelInfo?.atelier?.notice;
+  // Tools need a model that can call them; images, one that can see.
+  const callsTools = modelInfo?.atelier?.capabilities?.tools !== false;
+  const attach = useMemo(
+    () => ({
+      images: !!modelInfo?.atelier?.capabilities?.vision,
+      fileSearch: callsTools && !!capabilities?.file_search,
+      codeInterpreter: callsTools && !!capabilities?.code_interpreter,
+    }),
+    [modelInfo, callsTools, capabilities],
+  );
+  const canAttach = attach.images || attach.fileSearch || attach.codeInterpreter;
+  // Files dragged over the chat: it shows where they will go.
+  const [dragging, setDragging] = useState(false);
+  const draggingFiles = (event: DragEvent) => canAttach && !!event.dataTransfer?.types.includes('Files');
   const choose = (id: string) => {
     setChosen(id);
+    // The open chat goes on with the model picked, as new chats will.
+    chat.setModel(id);
     try {
       localStorage.setItem(MODEL_KEY, id);
     } catch {
@@ -108,10 +126,10 @@ export function ChatPage({
     scroller.current?.scrollTo({ top: scroller.current.scrollHeight, behavior: 'smooth' });
   };
 
-  const send = (text: string) => {
+  const send = (draft: Draft) => {
     if (!model) return;
     stick.current = true;
-    chat.send(text, model);
+    chat.send(draft, model);
   };
   // Stable callbacks keep the messages that did not change from rendering again as words arrive.
   const { regenerate: regenerateWith, edit: editWith } = chat;
@@ -133,8 +151,9 @@ export function ChatPage({
       return true;
     },
     copyLastAnswer: () => {
-      if (!lastAnswer?.content) return false;
-      void copyText(lastAnswer.content).then(() => toast(t('chat.copied')));
+      const text = lastAnswer ? plainText(lastAnswer) : '';
+      if (!text) return false;
+      void copyText(text).then(() => toast(t('chat.copied')));
       return true;
     },
   };
@@ -151,7 +170,30 @@ export function ChatPage({
   const empty = path.length === 0 && state.status === 'ready';
 
   return (
-    <main className={`chat${empty ? ' chat-empty' : ''}`} aria-label={t('chat.label')}>
+    <main
+      className={`chat${empty ? ' chat-empty' : ''}${dragging ? ' chat-dragging' : ''}`}
+      aria-label={t('chat.label')}
+      onDragOver={(event) => {
+        if (!draggingFiles(event)) return;
+        event.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(event) => {
+        if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={(event) => {
+        setDragging(false);
+        if (!draggingFiles(event)) return;
+        event.preventDefault();
+        composer.current?.addFiles([...event.dataTransfer.files]);
+      }}
+    >
+      {dragging ? (
+        <div className="drop-overlay" aria-hidden="true">
+          <Icon name="paperclip" size={28} />
+          <p>{t('composer.dropHere')}</p>
+        </div>
+      ) : null}
       <header className="chat-header">
         {!sidebarOpen ? (
           <div className="chat-header-start">
@@ -166,13 +208,13 @@ export function ChatPage({
         ) : null}
         <ModelMenu models={available} model={model} onChange={choose} />
         <div className="chat-header-end">
-          {state.temporary && !empty ? (
+          {temporary && !empty ? (
             <span className="temporary-badge">
               <Icon name="ghost" size={16} />
               {t('chat.temporary')}
             </span>
           ) : null}
-          {empty && state.chatId === null ? (
+          {empty && state.chatId === null && !historyOff ? (
             <IconButton
               icon="ghost"
               label={state.temporary ? t('chat.temporaryOff') : t('chat.temporaryOn')}
@@ -203,10 +245,11 @@ export function ChatPage({
           </div>
         ) : empty ? (
           <div className="chat-welcome">
-            {state.temporary ? (
+            {temporary ? (
               <>
                 <h1>{t('chat.temporary')}</h1>
                 <p>{t('chat.temporaryHint')}</p>
+                {historyOff ? <p>{t('chat.historyOffHint')}</p> : null}
               </>
             ) : (
               <h1>{t('chat.emptyTitle')}</h1>
@@ -222,8 +265,9 @@ export function ChatPage({
                   node={node}
                   version={siblings.findIndex((sibling) => sibling.id === node.id) + 1}
                   versions={siblings.length}
-                  streaming={node.id === state.streamingId}
+                  streaming={node.status === 'streaming'}
                   busy={streaming}
+                  files={state.files}
                   error={state.errors[node.id]}
                   onRegenerate={regenerate}
                   onEdit={edit}
@@ -258,6 +302,8 @@ export function ChatPage({
           onStop={chat.stop}
           streaming={streaming}
           disabled={!model || state.status !== 'ready'}
+          attach={attach}
+          temporary={temporary}
         />
         <p className="disclaimer">{t('chat.disclaimer')}</p>
       </div>

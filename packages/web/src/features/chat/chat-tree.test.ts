@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatNode } from './chat-api';
-import { newestLeaf, pathTo, promptFor, siblingsOf, systemMessage, titleFrom } from './chat-tree';
+import { newestLeaf, pathTo, siblingsOf, titleFrom } from './chat-tree';
 
 const node = (id: string, parentId: string | null, role: ChatNode['role'], content = id): ChatNode => ({
   id,
   parentId,
   role,
   content,
+  parts: [{ type: 'text', text: content, annotations: [] }],
+  attachments: [],
   model: null,
   status: 'complete',
+  error: null,
   createdAt: 0,
 });
 
@@ -47,19 +50,5 @@ describe('chat trees', () => {
     const long = 'Please explain in detail how the moon and the sun together cause the tides we see';
     expect(titleFrom(long)).toBe('Please explain in detail how the moon and the sun together…');
     expect(titleFrom(long).length).toBeLessThanOrEqual(61);
-  });
-
-  it('sends custom instructions as one system message, only when on and not empty', () => {
-    const on = { enabled: true, aboutMe: 'I live in Busan.', responseStyle: '' };
-    expect(systemMessage(on)?.content).toContain('I live in Busan.');
-    expect(systemMessage(on)?.content).not.toContain('respond');
-    expect(systemMessage({ ...on, enabled: false })).toBeNull();
-    expect(systemMessage({ enabled: true, aboutMe: ' ', responseStyle: '' })).toBeNull();
-    const prompt = promptFor(pathTo(tree, 'q2'), on);
-    expect(prompt.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'user']);
-    // An answer that produced nothing (stopped at once) is not sent as an empty turn.
-    expect(promptFor([node('q', null, 'user'), node('a', 'q', 'assistant', '')], null)).toEqual([
-      { role: 'user', content: 'q' },
-    ]);
   });
 });

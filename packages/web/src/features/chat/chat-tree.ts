@@ -1,7 +1,7 @@
 // A chat is a tree of messages (as in ChatGPT): regenerating an answer or editing a question adds
 // a sibling, and the conversation on screen is the path from the root to the current leaf.
 // Pure functions over the node list, which is kept in creation order (parents before children).
-import type { ChatNode, PromptMessage } from './chat-api';
+import type { ChatNode } from './chat-api';
 
 export function indexById(nodes: readonly ChatNode[]): ReadonlyMap<string, ChatNode> {
   return new Map(nodes.map((node) => [node.id, node]));
@@ -53,36 +53,4 @@ export function titleFrom(text: string): string {
   const cut = line.slice(0, 60);
   const space = cut.lastIndexOf(' ');
   return `${(space > 30 ? cut.slice(0, space) : cut).trimEnd()}…`;
-}
-
-export interface CustomInstructions {
-  readonly enabled: boolean;
-  readonly aboutMe: string;
-  readonly responseStyle: string;
-}
-
-/** The system message custom instructions become (none when they are off or empty). */
-export function systemMessage(instructions: CustomInstructions | null): PromptMessage | null {
-  if (!instructions?.enabled) return null;
-  const about = instructions.aboutMe.trim();
-  const style = instructions.responseStyle.trim();
-  if (!about && !style) return null;
-  const parts = [
-    'The user provided the following information to help you give better answers. Use it when relevant; do not mention it otherwise.',
-  ];
-  if (about) parts.push(`What the user would like you to know about them:\n${about}`);
-  if (style) parts.push(`How the user would like you to respond:\n${style}`);
-  return { role: 'system', content: parts.join('\n\n') };
-}
-
-/** What the model is sent for an answer after `path` (which ends with the question). */
-export function promptFor(
-  path: readonly ChatNode[],
-  instructions: CustomInstructions | null,
-): PromptMessage[] {
-  const system = systemMessage(instructions);
-  const turns = path
-    .filter((node) => node.role === 'user' || node.content.length > 0)
-    .map((node): PromptMessage => ({ role: node.role, content: node.content }));
-  return system ? [system, ...turns] : turns;
 }

@@ -1,11 +1,15 @@
-// One message: a question in a bubble (editable: the edit becomes a new branch) or an answer in
-// Markdown, with copy, regenerate and the "2 / 3" switch between versions.
-import { memo, useState } from 'react';
+// One message: a question in a bubble with its images and files (editable: the edit becomes a
+// new branch), or an answer in Markdown with its citations (chips naming the file), the files
+// and charts the code interpreter made (shown, and downloadable), copy, regenerate and the
+// "2 / 3" switch between versions.
+import { memo, type ReactNode, useCallback, useState } from 'react';
 import { useI18n } from '../../i18n/i18n';
 import { IconButton } from '../../ui/button';
 import { copyText } from '../../ui/copy-text';
-import type { ChatNode } from './chat-api';
-import { Markdown } from './markdown/markdown';
+import { CITATION_LINK, FILE_LINK, linkAnnotations, plainText } from './annotations';
+import type { ChatNode, FileInfo } from './chat-api';
+import { FileChip, FileImage, useFileInfo } from './files';
+import { type LinkRenderer, Markdown } from './markdown/markdown';
 
 export interface MessageProps {
   readonly node: ChatNode;
@@ -16,6 +20,8 @@ export interface MessageProps {
   /** Another answer is streaming: actions that start one wait. */
   readonly busy: boolean;
   readonly error: string | undefined;
+  /** Names of the files messages refer to, by id. */
+  readonly files: Readonly<Record<string, FileInfo>>;
   readonly onRegenerate: (nodeId: string) => void;
   readonly onEdit: (nodeId: string, text: string) => void;
   readonly onShowSibling: (nodeId: string, step: -1 | 1) => void;
@@ -28,6 +34,7 @@ export const Message = memo(function Message({
   streaming,
   busy,
   error,
+  files,
   onRegenerate,
   onEdit,
   onShowSibling,
@@ -37,7 +44,7 @@ export const Message = memo(function Message({
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(node.content);
   const copy = () =>
-    void copyText(node.content).then(() => {
+    void copyText(node.role === 'assistant' ? plainText(node) : node.content).then(() => {
       setCopied(true);
       setTimeout(() => setCopied(false), 2000);
     });
@@ -109,7 +116,8 @@ export const Message = memo(function Message({
           </form>
         ) : (
           <>
-            <div className="bubble">{node.content}</div>
+            <QuestionFiles node={node} files={files} />
+            {node.content.trim() ? <div className="bubble">{node.content}</div> : null}
             <div className="message-footer">
               {/* Which version is on screen stays in view; the actions appear on hover or focus. */}
               {versionSwitch}
@@ -149,13 +157,13 @@ export const Message = memo(function Message({
       </div>
       <div className="message-body">
         <h2 className="sr-only">{t('chat.assistant')}</h2>
-        {node.content ? <Markdown text={node.content} /> : null}
-        {streaming && !node.content ? <span className="thinking" aria-hidden="true" /> : null}
-        {streaming && node.content ? <span className="caret" aria-hidden="true" /> : null}
+        <AnswerParts node={node} files={files} />
+        {streaming && node.parts.length === 0 ? <span className="thinking" aria-hidden="true" /> : null}
+        {streaming && node.parts.length > 0 ? <span className="caret" aria-hidden="true" /> : null}
         {node.status === 'stopped' && !streaming ? <p className="message-note">{t('chat.stopped')}</p> : null}
         {node.status === 'failed' ? (
           <p className="message-error" role="alert">
-            {t('chat.failed', { message: error ?? '…' })}
+            {t('chat.failed', { message: error ?? node.error ?? '…' })}
           </p>
         ) : null}
         {!streaming ? (
@@ -180,3 +188,78 @@ export const Message = memo(function Message({
     </article>
   );
 });
+
+/** A question's images (shown) and files (chips that download them). */
+function QuestionFiles({ node, files }: { node: ChatNode; files: Readonly<Record<string, FileInfo>> }) {
+  const images = node.parts.flatMap((part) => (part.type === 'image_file' ? [part.fileId] : []));
+  if (images.length === 0 && node.attachments.length === 0) return null;
+  return (
+    <div className="question-files">
+      {images.map((fileId) => (
+        <NamedImage key={fileId} fileId={fileId} files={files} />
+      ))}
+      {node.attachments.map((attachment) => (
+        <FileChip key={attachment.fileId} fileId={attachment.fileId} files={files} />
+      ))}
+    </div>
+  );
+}
+
+function NamedImage({ fileId, files }: { fileId: string; files: Readonly<Record<string, FileInfo>> }) {
+  const { t } = useI18n();
+  const info = useFileInfo(fileId, files);
+  return <FileImage fileId={fileId} alt={info?.filename ?? t('files.image')} />;
+}
+
+/** An answer's parts: Markdown with its annotations as links, and the images it made. */
+function AnswerParts({ node, files }: { node: ChatNode; files: Readonly<Record<string, FileInfo>> }) {
+  const renderLink = useCallback<LinkRenderer>(
+    (href: string, children: ReactNode) => {
+      if (href.startsWith(CITATION_LINK)) {
+        return (
+          <FileChip
+            fileId={decodeURIComponent(href.slice(CITATION_LINK.length))}
+            files={files}
+            icon="quote"
+            className="citation-chip"
+          />
+        );
+      }
+      if (href.startsWith(FILE_LINK)) {
+        return (
+          <FileChip
+            fileId={decodeURIComponent(href.slice(FILE_LINK.length))}
+            files={files}
+            icon="download"
+            label={children}
+            className="file-link"
+          />
+        );
+      }
+      return undefined;
+    },
+    [files],
+  );
+  return (
+    <>
+      {node.parts.map((part, index) =>
+        part.type === 'text' ? (
+          part.text ? (
+            <Markdown
+              // biome-ignore lint/suspicious/noArrayIndexKey: parts are positions in the answer.
+              key={index}
+              text={part.annotations.length > 0 ? linkAnnotations(part.text, part.annotations) : part.text}
+              renderLink={renderLink}
+            />
+          ) : null
+        ) : (
+          // biome-ignore lint/suspicious/noArrayIndexKey: as above.
+          <figure key={index} className="answer-image">
+            <NamedImage fileId={part.fileId} files={files} />
+            <FileChip fileId={part.fileId} files={files} icon="download" className="file-link" />
+          </figure>
+        ),
+      )}
+    </>
+  );
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readSseData } from './sse';
+import { readSseEvents, type SseEvent } from './sse';
 
 function streamOf(...pieces: Array<string | Uint8Array>): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -13,8 +13,12 @@ function streamOf(...pieces: Array<string | Uint8Array>): ReadableStream<Uint8Ar
 }
 
 async function collect(stream: ReadableStream<Uint8Array>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const data of readSseData(stream)) out.push(data);
+  return (await events(stream)).map((event) => event.data);
+}
+
+async function events(stream: ReadableStream<Uint8Array>): Promise<SseEvent[]> {
+  const out: SseEvent[] = [];
+  for await (const event of readSseEvents(stream)) out.push(event);
   return out;
 }
 
@@ -32,9 +36,12 @@ describe('reading server-sent events', () => {
     expect(await collect(streamOf(bytes.slice(0, 8), bytes.slice(8)))).toEqual(['안녕']);
   });
 
-  it('joins multi-line data, accepts CRLF, and skips comments and other fields', async () => {
+  it('joins multi-line data, accepts CRLF, skips comments, and names events', async () => {
     expect(
-      await collect(streamOf(': ping\r\n\r\nevent: x\r\ndata: one\r\ndata: two\r\n\r\ndata: tail')),
-    ).toEqual(['one\ntwo', 'tail']);
+      await events(streamOf(': ping\r\n\r\nevent: x\r\ndata: one\r\ndata: two\r\n\r\ndata: tail')),
+    ).toEqual([
+      { event: 'x', data: 'one\ntwo' },
+      { event: null, data: 'tail' },
+    ]);
   });
 });

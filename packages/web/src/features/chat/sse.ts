@@ -1,7 +1,12 @@
-// Reads a server-sent events body into its `data:` payloads (each event's data lines joined),
-// as the chat completions stream sends them.
+// Reads a server-sent events body into its events: the `event:` name (null when there is none)
+// and the `data:` payload (its lines joined), as the chat's answer streams send them.
 
-export async function* readSseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+export interface SseEvent {
+  readonly event: string | null;
+  readonly data: string;
+}
+
+export async function* readSseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -16,22 +21,24 @@ export async function* readSseData(body: ReadableStream<Uint8Array>): AsyncGener
         if (!match) break;
         const block = buffer.slice(0, match.index);
         buffer = buffer.slice(match.index + match[0].length);
-        const data = dataOf(block);
-        if (data !== null) yield data;
+        const event = eventOf(block);
+        if (event) yield event;
       }
     }
     buffer += decoder.decode();
-    const rest = dataOf(buffer);
-    if (rest !== null) yield rest;
+    const rest = eventOf(buffer);
+    if (rest) yield rest;
   } finally {
     reader.releaseLock();
   }
 }
 
-function dataOf(block: string): string | null {
-  const lines = block
-    .split(/\r?\n/)
+function eventOf(block: string): SseEvent | null {
+  const lines = block.split(/\r?\n/);
+  const data = lines
     .filter((line) => line.startsWith('data:'))
     .map((line) => line.slice(5).replace(/^ /, ''));
-  return lines.length > 0 ? lines.join('\n') : null;
+  if (data.length === 0) return null;
+  const name = lines.find((line) => line.startsWith('event:'));
+  return { event: name ? name.slice(6).trim() : null, data: data.join('\n') };
 }

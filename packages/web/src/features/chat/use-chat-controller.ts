@@ -1,35 +1,47 @@
-// The open chat: its message tree, the answer being streamed, and what the person can do
-// (send, stop, regenerate, edit, switch between versions). Answers stream from the server while
-// the chat is saved beside them: a new chat is created as the first answer starts, so the
-// first token is not kept waiting, and the tree is saved again when an answer ends.
+// The open chat: its message tree, the answer being streamed, and what the person can do (send,
+// stop, regenerate, edit, switch between versions). The server keeps the tree and answers with
+// runs of the engine: a question goes out with the ids of the messages it adds, the answer
+// streams back and shows as it grows (a new chat is created by its first question, in the same
+// request, so nothing stands between Enter and the first words). When another tab or device
+// changes the chat, it is read again.
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
 import { ApiError } from '../../api/http';
 import { navigate } from '../../router';
-import { type ChatNode, createChat, getChat, saveChat, streamReply } from './chat-api';
+import { onChatEvent } from '../sync/live-sync';
 import {
-  type CustomInstructions,
-  newestLeaf,
-  newNodeId,
-  pathTo,
-  promptFor,
-  replaceNode,
-  siblingsOf,
-  titleFrom,
-} from './chat-tree';
+  type AnswerEnd,
+  type AnswerHandlers,
+  type AttachmentRef,
+  answerAgain,
+  ask,
+  type ChatNode,
+  type ContentPart,
+  type FileInfo,
+  getChat,
+  type Question,
+  showBranch,
+  startChat,
+  stopAnswer,
+  textOf,
+} from './chat-api';
+import { newestLeaf, newNodeId, pathTo, replaceNode, siblingsOf, titleFrom } from './chat-tree';
 
 export interface ChatState {
-  /** The server's id; null until a new chat's first message created it. */
+  /** The server's id; null until a new chat's first question created it. */
   readonly chatId: string | null;
   readonly temporary: boolean;
   readonly model: string | null;
   readonly nodes: readonly ChatNode[];
   readonly currentId: string | null;
   readonly status: 'ready' | 'loading' | 'not-found' | 'error';
+  /** The answer streaming into this page. */
   readonly streamingId: string | null;
   /** Why answers failed, by node id (kept for this visit only). */
   readonly errors: Readonly<Record<string, string>>;
+  /** Names of the files the messages refer to, by id. */
+  readonly files: Readonly<Record<string, FileInfo>>;
 }
 
 const EMPTY: ChatState = {
@@ -41,43 +53,59 @@ const EMPTY: ChatState = {
   status: 'ready',
   streamingId: null,
   errors: {},
+  files: {},
 };
+
+/** What the person wrote: text, images to show the model, files for the built-in tools. */
+export interface Draft {
+  readonly text: string;
+  readonly images: readonly string[];
+  readonly attachments: readonly AttachmentRef[];
+  /** Names of the files above, as uploaded. */
+  readonly files: Readonly<Record<string, FileInfo>>;
+}
 
 export interface ChatController {
   readonly state: ChatState;
   readonly path: readonly ChatNode[];
-  send(text: string, model: string): void;
+  /** An answer is being written (here, or on another device): new questions wait. */
+  readonly busy: boolean;
+  send(draft: Draft, model: string): void;
   regenerate(answerId: string, model: string): void;
   edit(questionId: string, text: string, model: string): void;
   stop(): void;
   showSibling(nodeId: string, step: -1 | 1): void;
   setTemporary(temporary: boolean): void;
+  /** The model the next answer in this chat uses (the model menu). */
+  setModel(model: string): void;
 }
 
 export function useChatController({
   chatId,
   newChatToken,
-  instructions,
+  historyOff,
   onError,
 }: {
   /** From the route: null for a new chat. */
   chatId: string | null;
   /** Changes when the person asks for a new chat (even while on one that is not saved yet). */
   newChatToken: number;
-  instructions: CustomInstructions | null;
+  /** The account's chat history is off: new chats are temporary. */
+  historyOff: boolean;
   onError: (message: string) => void;
 }): ChatController {
   const queryClient = useQueryClient();
   const [state, setState] = useState<ChatState>(EMPTY);
   // The latest state, for async work that outlives a render.
   const latest = useRef<ChatState>(EMPTY);
+  /** Stops reading the answer streaming here (the server goes on writing it). */
   const abort = useRef<AbortController | null>(null);
-  const creating = useRef<Promise<string | null> | null>(null);
-  const saving = useRef<Promise<void>>(Promise.resolve());
-  const instructionsRef = useRef(instructions);
-  instructionsRef.current = instructions;
+  /** The answer streaming here, once the server named its chat; or a stop asked for before that. */
+  const streaming = useRef<{ chatId: string | null; answerId: string; stopRequested: boolean } | null>(null);
   const onErrorRef = useRef(onError);
   onErrorRef.current = onError;
+  const historyOffRef = useRef(historyOff);
+  historyOffRef.current = historyOff;
 
   const update = useCallback((change: (state: ChatState) => ChatState) => {
     latest.current = change(latest.current);
@@ -88,93 +116,108 @@ export function useChatController({
     void queryClient.invalidateQueries({ queryKey: ['chats'] });
   }, [queryClient]);
 
-  /** Saves the whole tree after any earlier save, once the chat exists on the server. */
-  const persist = useCallback(
-    ({ refresh = true }: { refresh?: boolean } = {}) => {
-      saving.current = saving.current.then(async () => {
-        const id = latest.current.chatId ?? (await creating.current);
-        if (!id || latest.current.chatId !== id) return;
-        const { nodes, currentId, model } = latest.current;
-        try {
-          await saveChat(id, { nodes, currentNodeId: currentId, model });
-          if (refresh) refreshHistory();
-        } catch (error) {
-          onErrorRef.current(messageOf(error));
-        }
-      });
+  /** Shows the chat as the server has it now (unless an answer streams here, or it moved on). */
+  const reload = useCallback(
+    (id: string) => {
+      getChat(id).then(
+        (record) => {
+          const current = latest.current;
+          if (current.chatId !== id || current.streamingId || current.status === 'not-found') return;
+          update(() => ({
+            ...current,
+            status: 'ready',
+            temporary: record.temporary,
+            model: record.model,
+            nodes: record.nodes,
+            currentId: record.currentNodeId ?? record.nodes.at(-1)?.id ?? null,
+            files: { ...current.files, ...record.files },
+          }));
+        },
+        (error: unknown) => {
+          if (latest.current.chatId !== id || latest.current.status !== 'loading') return;
+          update((current) => ({
+            ...current,
+            status: error instanceof ApiError && error.status === 404 ? 'not-found' : 'error',
+          }));
+        },
+      );
     },
-    [refreshHistory],
+    [update],
   );
 
   // Open the chat the route names.
   useEffect(() => {
     if (chatId === latest.current.chatId) return;
     abort.current?.abort();
-    creating.current = null;
+    streaming.current = null;
     if (chatId === null) {
       update(() => EMPTY);
       return;
     }
     update(() => ({ ...EMPTY, chatId, status: 'loading' }));
-    // Whether the answer is still wanted is read when it arrives (the person may have moved on),
-    // not from this effect's cleanup, which React also runs when it merely re-runs the effect.
-    const stillWanted = () => latest.current.chatId === chatId && latest.current.status === 'loading';
-    getChat(chatId).then(
-      (record) => {
-        if (!stillWanted()) return;
-        update(() => ({
-          ...EMPTY,
-          chatId: record.id,
-          temporary: record.temporary,
-          model: record.model,
-          nodes: record.nodes,
-          currentId: record.currentNodeId ?? record.nodes.at(-1)?.id ?? null,
-        }));
-      },
-      (error: unknown) => {
-        if (!stillWanted()) return;
-        update((state) => ({
-          ...state,
-          status: error instanceof ApiError && error.status === 404 ? 'not-found' : 'error',
-        }));
-      },
-    );
-  }, [chatId, update]);
+    reload(chatId);
+  }, [chatId, update, reload]);
 
-  // "New chat": leaves whatever is on screen, saved or not.
+  // Another tab or device changed the open chat (or an answer written elsewhere ended).
+  useEffect(
+    () =>
+      onChatEvent((event) => {
+        const id = latest.current.chatId;
+        if (!id || (event.type !== 'resync' && event.chatId !== id)) return;
+        if (event.type === 'deleted') {
+          abort.current?.abort();
+          update((current) =>
+            current.chatId === id ? { ...EMPTY, chatId: id, status: 'not-found' } : current,
+          );
+          return;
+        }
+        if (event.type === 'updated' && event.changes.every((change) => change === 'title')) return;
+        reload(id);
+      }),
+    [update, reload],
+  );
+
+  // "New chat": leaves whatever is on screen.
   const firstToken = useRef(newChatToken);
   useEffect(() => {
     if (newChatToken === firstToken.current) return;
     firstToken.current = newChatToken;
     abort.current?.abort();
-    creating.current = null;
+    streaming.current = null;
     update(() => EMPTY);
   }, [newChatToken, update]);
 
-  // Leaving the page mid-answer stops it (the request closes and the server stops generating).
+  // Leaving the page stops reading the answer; the server finishes it and keeps it.
   useEffect(() => () => abort.current?.abort(), []);
 
-  /** Streams an answer to `questionId`, which `nodes` (the tree to show) already contains. */
+  /**
+   * Streams a new answer after `parentId`: to `question` (already in `nodes`, the tree to show),
+   * or, without one, again to the question `parentId`.
+   */
   const answer = useCallback(
     async ({
       nodes,
-      questionId,
+      question,
+      parentId,
       model,
     }: {
       nodes: readonly ChatNode[];
-      questionId: string;
+      question: Question | null;
+      parentId: string;
       model: string;
     }) => {
       const reply: ChatNode = {
         id: newNodeId(),
-        parentId: questionId,
+        parentId,
         role: 'assistant',
         content: '',
+        parts: [],
+        attachments: [],
         model,
         status: 'streaming',
+        error: null,
         createdAt: Math.floor(Date.now() / 1000),
       };
-      const question = pathTo(nodes, questionId);
       update((state) => ({
         ...state,
         model,
@@ -184,8 +227,11 @@ export function useChatController({
       }));
       const controller = new AbortController();
       abort.current = controller;
+      const chatId = latest.current.chatId;
+      const here = { chatId, answerId: reply.id, stopRequested: false };
+      streaming.current = here;
 
-      let content = '';
+      let parts: readonly ContentPart[] = [];
       let frame: number | null = null;
       let finished = false;
       let firstShown: () => void = () => {};
@@ -196,16 +242,27 @@ export function useChatController({
         frame = null;
         // A frame that fires after the end must not put the streaming node back.
         if (finished) return;
-        update((state) => ({ ...state, nodes: replaceNode(state.nodes, { ...reply, content }) }));
+        update((state) => ({
+          ...state,
+          nodes: replaceNode(state.nodes, { ...reply, parts, content: textOf(parts) }),
+        }));
       };
-      // The answer's request goes first: nothing else stands between Enter and the first words.
-      const streamed = streamReply({
-        model,
-        messages: promptFor(question, instructionsRef.current),
-        signal: controller.signal,
-        onDelta: (delta) => {
-          const first = content === '';
-          content += delta;
+      const handlers: AnswerHandlers = {
+        onTurn: (turn) => {
+          here.chatId = turn.chat.id;
+          if (here.stopRequested) void stopAnswer(turn.chat.id, reply.id).catch(() => {});
+          if (chatId !== null) return;
+          // A new chat exists now: the page follows (address, history) once the first words show.
+          void shownOrEnded.then(() => {
+            if (!latest.current.nodes.some((node) => node.id === reply.id)) return;
+            update((state) => ({ ...state, chatId: turn.chat.id, temporary: turn.chat.temporary }));
+            navigate(`/c/${turn.chat.id}`, { replace: true });
+            refreshHistory();
+          });
+        },
+        onParts: (next) => {
+          const first = parts.length === 0;
+          parts = next;
           if (first) {
             // The first words show at once, rendered right here rather than at React's next turn.
             flushSync(show);
@@ -215,89 +272,80 @@ export function useChatController({
             frame ??= requestAnimationFrame(show);
           }
         },
-      });
-
-      if (latest.current.chatId === null && !creating.current) {
-        // A new chat: create it now, beside the stream, with the question already in it. The
-        // page follows (address, history list) once the first words are on screen.
-        const first = question[0];
-        creating.current = createChat({
-          title: titleFrom(first?.content ?? ''),
-          temporary: latest.current.temporary,
-          model,
-          nodes,
-          currentNodeId: questionId,
-        }).then(
-          async (record) => {
-            await shownOrEnded;
-            // Someone started another chat meanwhile: this one is saved, but no longer on screen.
-            if (!latest.current.nodes.some((node) => node.id === reply.id)) return record.id;
-            update((state) => ({ ...state, chatId: record.id }));
-            navigate(`/c/${record.id}`, { replace: true });
-            refreshHistory();
-            return record.id;
-          },
-          (error: unknown) => {
-            onErrorRef.current(messageOf(error));
-            return null;
-          },
-        );
-      } else {
-        // The question is saved before the answer arrives: closing the tab keeps it. The history
-        // list catches up when the answer is saved.
-        persist({ refresh: false });
-      }
-
-      let status: ChatNode['status'] = 'complete';
-      let failure: string | null = null;
+      };
+      const request = { answerId: reply.id, model, signal: controller.signal, handlers };
+      let end: AnswerEnd;
       try {
-        await streamed;
+        end = await (chatId === null
+          ? startChat({
+              ...request,
+              title: titleFrom(question?.text || 'New chat'),
+              temporary: latest.current.temporary || historyOffRef.current,
+              question: question!,
+            })
+          : question
+            ? ask({ ...request, chatId, question })
+            : answerAgain({ ...request, chatId, questionId: parentId }));
       } catch (error) {
-        if (controller.signal.aborted) status = 'stopped';
-        else {
-          status = 'failed';
-          failure = messageOf(error);
-        }
+        end = {
+          status: controller.signal.aborted ? 'stopped' : 'failed',
+          parts,
+          error: controller.signal.aborted ? null : messageOf(error),
+        };
       }
       firstShown();
       finished = true;
       if (frame !== null) cancelAnimationFrame(frame);
       if (abort.current === controller) abort.current = null;
+      if (streaming.current === here) streaming.current = null;
+      // Left for another chat meanwhile: that one is on screen now.
+      if (!latest.current.nodes.some((node) => node.id === reply.id)) return;
       update((state) => ({
         ...state,
-        nodes: replaceNode(state.nodes, { ...reply, content, status }),
+        nodes: replaceNode(state.nodes, {
+          ...reply,
+          parts: end.parts,
+          content: textOf(end.parts),
+          status: end.status,
+          error: end.error,
+        }),
         streamingId: state.streamingId === reply.id ? null : state.streamingId,
-        errors: failure ? { ...state.errors, [reply.id]: failure } : state.errors,
+        errors: end.error ? { ...state.errors, [reply.id]: end.error } : state.errors,
       }));
-      persist();
+      refreshHistory();
     },
-    [persist, refreshHistory, update],
+    [refreshHistory, update],
   );
 
   const send = useCallback(
-    (text: string, model: string) => {
+    (draft: Draft, model: string) => {
       const state = latest.current;
-      if (state.streamingId || state.status !== 'ready' || !text.trim()) return;
-      const question: ChatNode = {
+      if (busyNow(state) || state.status !== 'ready') return;
+      if (!draft.text.trim() && draft.images.length === 0) return;
+      const question: Question = {
         id: newNodeId(),
         parentId: state.currentId,
-        role: 'user',
-        content: text,
-        model: null,
-        status: 'complete',
-        createdAt: Math.floor(Date.now() / 1000),
+        text: draft.text,
+        images: draft.images,
+        attachments: draft.attachments,
       };
-      void answer({ nodes: [...state.nodes, question], questionId: question.id, model });
+      update((current) => ({ ...current, files: { ...current.files, ...draft.files } }));
+      void answer({
+        nodes: [...state.nodes, questionNode(question)],
+        question,
+        parentId: question.id,
+        model,
+      });
     },
-    [answer],
+    [answer, update],
   );
 
   const regenerate = useCallback(
     (answerId: string, model: string) => {
       const state = latest.current;
       const node = state.nodes.find((candidate) => candidate.id === answerId);
-      if (state.streamingId || !node?.parentId) return;
-      void answer({ nodes: state.nodes, questionId: node.parentId, model });
+      if (busyNow(state) || !node?.parentId || state.chatId === null) return;
+      void answer({ nodes: state.nodes, question: null, parentId: node.parentId, model });
     },
     [answer],
   );
@@ -306,20 +354,43 @@ export function useChatController({
     (questionId: string, text: string, model: string) => {
       const state = latest.current;
       const node = state.nodes.find((candidate) => candidate.id === questionId);
-      if (state.streamingId || !node || !text.trim()) return;
-      // The edited question is a new branch beside the old one, which stays reachable.
-      const question: ChatNode = {
-        ...node,
+      if (busyNow(state) || !node || !text.trim()) return;
+      // The edited question is a new branch beside the old one, which stays reachable; its
+      // images and files go with it.
+      const question: Question = {
         id: newNodeId(),
-        content: text,
-        createdAt: Math.floor(Date.now() / 1000),
+        parentId: node.parentId,
+        text,
+        images: node.parts.flatMap((part) => (part.type === 'image_file' ? [part.fileId] : [])),
+        attachments: node.attachments,
       };
-      void answer({ nodes: [...state.nodes, question], questionId: question.id, model });
+      void answer({
+        nodes: [...state.nodes, questionNode(question)],
+        question,
+        parentId: question.id,
+        model,
+      });
     },
     [answer],
   );
 
-  const stop = useCallback(() => abort.current?.abort(), []);
+  const stop = useCallback(() => {
+    const here = streaming.current;
+    if (here) {
+      // The run stops on the server; its stream then ends here with what it wrote.
+      if (here.chatId) void stopAnswer(here.chatId, here.answerId).catch(() => {});
+      else here.stopRequested = true;
+      return;
+    }
+    // An answer being written from another device.
+    const state = latest.current;
+    const writing = pathTo(state.nodes, state.currentId).find((node) => node.status === 'streaming');
+    if (state.chatId && writing) {
+      void stopAnswer(state.chatId, writing.id).catch((error: unknown) =>
+        onErrorRef.current(messageOf(error)),
+      );
+    }
+  }, []);
 
   const showSibling = useCallback(
     (nodeId: string, step: -1 | 1) => {
@@ -329,10 +400,13 @@ export function useChatController({
       const siblings = siblingsOf(state.nodes, node);
       const target = siblings[siblings.findIndex((sibling) => sibling.id === nodeId) + step];
       if (!target) return;
-      update((current) => ({ ...current, currentId: newestLeaf(current.nodes, target.id) }));
-      persist();
+      const leaf = newestLeaf(state.nodes, target.id);
+      update((current) => ({ ...current, currentId: leaf }));
+      if (state.chatId) {
+        showBranch(state.chatId, leaf).catch((error: unknown) => onErrorRef.current(messageOf(error)));
+      }
     },
-    [persist, update],
+    [update],
   );
 
   const setTemporary = useCallback(
@@ -344,15 +418,45 @@ export function useChatController({
     [update],
   );
 
+  const setModel = useCallback((model: string) => update((state) => ({ ...state, model })), [update]);
+
   return {
     state,
     path: pathTo(state.nodes, state.currentId),
+    setModel,
+    busy: busyNow(state),
     send,
     regenerate,
     edit,
     stop,
     showSibling,
     setTemporary,
+  };
+}
+
+/** An answer is being written: here, or (a node still streaming) on another device. */
+function busyNow(state: ChatState): boolean {
+  return (
+    state.streamingId !== null ||
+    pathTo(state.nodes, state.currentId).some((node) => node.status === 'streaming')
+  );
+}
+
+function questionNode(question: Question): ChatNode {
+  return {
+    id: question.id,
+    parentId: question.parentId,
+    role: 'user',
+    content: question.text,
+    parts: [
+      ...(question.text.trim() ? [{ type: 'text' as const, text: question.text, annotations: [] }] : []),
+      ...question.images.map((fileId) => ({ type: 'image_file' as const, fileId })),
+    ],
+    attachments: question.attachments,
+    model: null,
+    status: 'complete',
+    error: null,
+    createdAt: Math.floor(Date.now() / 1000),
   };
 }
 

@@ -10,6 +10,7 @@ import { Icon } from '../../ui/icons';
 import { Menu } from '../../ui/menu';
 import { useToast } from '../../ui/toast';
 import type { ChatSummary } from '../chat/chat-api';
+import { useSavePreferences } from '../settings/use-preferences';
 import { type DateGroup, groupByDate } from './date-groups';
 import { useChatHistory, useDeleteChat, useRenameChat } from './use-chats';
 
@@ -20,9 +21,15 @@ export interface SidebarProps {
   readonly onClose: () => void;
   readonly onNewChat: () => void;
   readonly onOpenSettings: () => void;
+  /** Opens the Assistants playground (account menu). */
+  readonly onOpenPlayground: () => void;
+  /** Opens Explore GPTs (below "New chat"). */
+  readonly onExploreGpts?: () => void;
   readonly onSignOut: () => void;
   /** Narrow screens: the sidebar overlays the chat and closes after each choice. */
   readonly overlay: boolean;
+  /** The account's "chat history & training"; off, new chats are not listed. */
+  readonly historyEnabled: boolean;
 }
 
 export function Sidebar({
@@ -32,10 +39,15 @@ export function Sidebar({
   onClose,
   onNewChat,
   onOpenSettings,
+  onOpenPlayground,
+  onExploreGpts,
   onSignOut,
   overlay,
+  historyEnabled,
 }: SidebarProps) {
   const { t, language } = useI18n();
+  const toast = useToast();
+  const savePreferences = useSavePreferences();
   const [search, setSearch] = useState('');
   const [query, setQuery] = useState('');
   useEffect(() => {
@@ -101,6 +113,12 @@ export function Sidebar({
           <Icon name="new-chat" size={18} />
           <span>{t('sidebar.newChat')}</span>
         </button>
+        {onExploreGpts ? (
+          <button type="button" className="sidebar-new-chat" onClick={onExploreGpts}>
+            <Icon name="sparkle" size={18} />
+            <span>{t('sidebar.exploreGpts')}</span>
+          </button>
+        ) : null}
         <div className="sidebar-search">
           <Icon name="search" size={16} />
           <input
@@ -111,6 +129,24 @@ export function Sidebar({
             aria-label={t('sidebar.search')}
           />
         </div>
+        {historyEnabled ? null : (
+          <div className="history-off" role="note">
+            <p>{t('sidebar.historyOff')}</p>
+            <button
+              type="button"
+              className="button button-secondary button-small"
+              disabled={savePreferences.isPending}
+              onClick={() =>
+                savePreferences.mutate(
+                  { chat_history_enabled: true },
+                  { onError: (error) => toast(t('common.error', { message: error.message }), 'error') },
+                )
+              }
+            >
+              {t('sidebar.historyTurnOn')}
+            </button>
+          </div>
+        )}
         <nav className="history" aria-label={t('sidebar.history')}>
           {groups.map(({ key, group, items }) => (
             <section key={key} className="history-group">
@@ -157,6 +193,12 @@ export function Sidebar({
             }
             items={[
               { key: 'settings', label: t('sidebar.settings'), icon: 'settings', onSelect: onOpenSettings },
+              {
+                key: 'playground',
+                label: t('sidebar.playground'),
+                icon: 'sparkle',
+                onSelect: onOpenPlayground,
+              },
               { key: 'sign-out', label: t('sidebar.signOut'), icon: 'sign-out', onSelect: onSignOut },
             ]}
           />

@@ -8,12 +8,14 @@ import { Dialog } from '../../ui/dialog';
 import { Icon, type IconName } from '../../ui/icons';
 import { AccountTab } from './account-tab';
 import { ApiKeysTab } from './api-keys-tab';
+import { DataControlsTab } from './data-controls-tab';
 import { GeneralTab } from './general-tab';
 import { PersonalizationTab } from './personalization-tab';
 
 const TABS = [
   { id: 'general', icon: 'settings', label: 'settings.general', Panel: GeneralTab },
   { id: 'personalization', icon: 'sparkle', label: 'settings.personalization', Panel: PersonalizationTab },
+  { id: 'data-controls', icon: 'database', label: 'settings.dataControls', Panel: DataControlsTab },
   { id: 'api-keys', icon: 'key', label: 'settings.apiKeys', Panel: ApiKeysTab },
   { id: 'account', icon: 'user', label: 'settings.account', Panel: AccountTab },
 ] as const satisfies ReadonlyArray<{

@@ -3,7 +3,7 @@
 // text shows as text, links open only http(s)/mailto, and images become links, since a model's
 // output may carry what a prompt injection put there (an image URL is a way to leak data).
 import { Marked, type Token, type Tokens } from 'marked';
-import { memo, type ReactNode } from 'react';
+import { createContext, memo, type ReactNode, useContext } from 'react';
 import { CodeBlock } from './code-block';
 import { MathFormula } from './math';
 import { blockMath, inlineMath, type MathToken } from './math-extension';
@@ -14,9 +14,49 @@ export function lexMarkdown(text: string): Token[] {
   return marked.lexer(text);
 }
 
-export const Markdown = memo(function Markdown({ text }: { text: string }) {
-  return <div className="markdown">{blocks(lexMarkdown(text))}</div>;
+/**
+ * Renders links of the app's own (a citation, a file the code interpreter wrote) in place of an
+ * anchor; returns undefined for every other link, which is rendered as usual.
+ */
+export type LinkRenderer = (href: string, children: ReactNode) => ReactNode | undefined;
+
+const LinkRendererContext = createContext<LinkRenderer | null>(null);
+
+export const Markdown = memo(function Markdown({
+  text,
+  renderLink = null,
+}: {
+  text: string;
+  renderLink?: LinkRenderer | null;
+}) {
+  const content = <div className="markdown">{blocks(lexMarkdown(text))}</div>;
+  return renderLink ? (
+    <LinkRendererContext.Provider value={renderLink}>{content}</LinkRendererContext.Provider>
+  ) : (
+    content
+  );
 });
+
+function MarkdownLink({
+  href,
+  title,
+  children,
+}: {
+  href: string;
+  title: string | null;
+  children: ReactNode;
+}) {
+  const render = useContext(LinkRendererContext);
+  const own = render?.(href, children);
+  if (own !== undefined) return own;
+  const safe = safeHref(href);
+  if (!safe) return <span>{children}</span>;
+  return (
+    <a href={safe} title={title ?? undefined} target="_blank" rel="noopener noreferrer nofollow">
+      {children}
+    </a>
+  );
+}
 
 function blocks(tokens: readonly Token[]): ReactNode[] {
   return tokens.map((token, index) => block(token, index));
@@ -165,18 +205,10 @@ function inline(token: Token, key: number): ReactNode {
       return <br key={key} />;
     case 'link': {
       const link = token as Tokens.Link;
-      const href = safeHref(link.href);
-      if (!href) return <span key={key}>{inlines(link.tokens)}</span>;
       return (
-        <a
-          key={key}
-          href={href}
-          title={link.title ?? undefined}
-          target="_blank"
-          rel="noopener noreferrer nofollow"
-        >
+        <MarkdownLink key={key} href={link.href} title={link.title ?? null}>
           {inlines(link.tokens)}
-        </a>
+        </MarkdownLink>
       );
     }
     case 'image': {
