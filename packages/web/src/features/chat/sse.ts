@@ -21,19 +21,20 @@ export async function* readSseEvents(body: ReadableStream<Uint8Array>): AsyncGen
         if (!match) break;
         const block = buffer.slice(0, match.index);
         buffer = buffer.slice(match.index + match[0].length);
-        const event = eventOf(block);
+        const event = sseEventOf(block);
         if (event) yield event;
       }
     }
     buffer += decoder.decode();
-    const rest = eventOf(buffer);
+    const rest = sseEventOf(buffer);
     if (rest) yield rest;
   } finally {
     reader.releaseLock();
   }
 }
 
-function eventOf(block: string): SseEvent | null {
+/** One SSE block → its event; comments and blocks without data give null. */
+export function sseEventOf(block: string): SseEvent | null {
   const lines = block.split(/\r?\n/);
   const data = lines
     .filter((line) => line.startsWith('data:'))

@@ -2,6 +2,7 @@
 // with the session, streamed (a GPT's answer, the builder's reply) or whole (the builder's forced
 // `update_gpt` call). The stream is read chunk by chunk into text deltas.
 import { ApiError, authHeaders, SIGNED_OUT_EVENT, toApiError } from '../../api/http';
+import { readSseEvents } from '../chat/sse';
 import type { PendingAction } from './actions-api';
 
 export interface ToolCall {
@@ -127,33 +128,5 @@ export function pendingActionsOf(data: string): readonly PendingAction[] {
 
 /** The `data:` payloads of a server-sent events body, in order. */
 export async function* readSseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      for (;;) {
-        const end = /\r?\n\r?\n/.exec(buffer);
-        if (!end) break;
-        const data = dataOf(buffer.slice(0, end.index));
-        buffer = buffer.slice(end.index + end[0].length);
-        if (data !== null) yield data;
-      }
-    }
-    const data = dataOf(buffer + decoder.decode());
-    if (data !== null) yield data;
-  } finally {
-    reader.releaseLock();
-  }
-}
-
-function dataOf(block: string): string | null {
-  const lines = block
-    .split(/\r?\n/)
-    .filter((line) => line.startsWith('data:'))
-    .map((line) => line.slice(5).replace(/^ /, ''));
-  return lines.length > 0 ? lines.join('\n') : null;
+  for await (const event of readSseEvents(body)) yield event.data;
 }
