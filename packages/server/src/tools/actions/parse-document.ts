@@ -1,7 +1,12 @@
 // Reads the text of an OpenAPI document or plugin manifest: JSON, or YAML (1.2 core schema, with
 // aliases bounded so a small document cannot expand into a huge one).
 
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+
+// The YAML parser (a few MB) loads with the first document, not with the server.
+const require = createRequire(import.meta.url);
+let yaml: typeof import('yaml') | undefined;
+
 import { ActionDocumentError } from './action-errors.js';
 
 /** The largest document accepted, pasted or fetched. */
@@ -24,7 +29,8 @@ export function parseDocumentText(text: string): unknown {
       });
     }
   }
-  const document = parseDocument(trimmed, { prettyErrors: true, uniqueKeys: true });
+  yaml ??= require('yaml') as typeof import('yaml');
+  const document = yaml.parseDocument(trimmed, { prettyErrors: true, uniqueKeys: true });
   const problem = document.errors[0];
   if (problem) {
     throw new ActionDocumentError(
