@@ -1,11 +1,9 @@
 // The web app's chats as /api sends them and takes them back (snake_case on the wire). A
 // message's `parts` and `attachments` use the Assistants v2 shapes (text with annotations,
 // image_file; file_id with tools), so the page renders stored and streamed answers alike.
-import type { MessageV2 } from '@atelier/protocol';
 import type { FileFacts } from '../platform/chats-service.js';
-import type { MessageContent } from '../storage/assistants-domain.js';
 import type { Chat, ChatMessage, ChatSummary } from '../storage/repositories/chats-repository.js';
-import { toWireAnnotation } from './to-wire-message.js';
+import { toWireContent } from './to-wire-message.js';
 
 /** What a page may send of a message when it starts a chat with some (an imported conversation). */
 export interface WireChatMessageParam {
@@ -51,7 +49,7 @@ export function toWireChatMessage(message: ChatMessage) {
     parent_id: message.parentId,
     role: message.role,
     content: message.content,
-    parts: (message.parts ?? [{ type: 'text', text: message.content, annotations: [] }]).map(toWirePart),
+    parts: (message.parts ?? [{ type: 'text', text: message.content, annotations: [] }]).map(toWireContent),
     attachments: (message.attachments ?? []).map((attachment) => ({
       file_id: attachment.fileId,
       tools: attachment.tools.map((type) => ({ type })),
@@ -63,26 +61,6 @@ export function toWireChatMessage(message: ChatMessage) {
     run_id: message.runId ?? null,
     created_at: message.createdAt,
   };
-}
-
-function toWirePart(part: MessageContent): MessageV2['content'][number] {
-  switch (part.type) {
-    case 'text':
-      return {
-        type: 'text',
-        text: { value: part.text, annotations: part.annotations.map(toWireAnnotation) },
-      };
-    case 'image_file':
-      return {
-        type: 'image_file',
-        image_file: { file_id: part.fileId, ...(part.detail ? { detail: part.detail } : {}) },
-      };
-    case 'image_url':
-      return {
-        type: 'image_url',
-        image_url: { url: part.url, ...(part.detail ? { detail: part.detail } : {}) },
-      };
-  }
 }
 
 export function fromWireChatMessage(message: WireChatMessageParam): ChatMessage {

@@ -49,7 +49,7 @@ export function toWireMessage(message: Message, version: AssistantsVersion): Mes
   };
 }
 
-function toWireContent(part: MessageContent): MessageV2['content'][number] {
+export function toWireContent(part: MessageContent): MessageV2['content'][number] {
   switch (part.type) {
     case 'text':
       return {

@@ -5,12 +5,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompletionEvent } from '../engine/chat-completion.js';
-import type { GenerateEvent, GenerateRequest, LanguageModel } from '../inference/spec.js';
+import type { GenerateRequest } from '../inference/spec.js';
 import { createBrowser } from '../tools/browser/browser.js';
 import { createSearchProvider } from '../tools/browser/web-search.js';
 import { createOutboundPolicy } from '../tools/outbound/outbound-policy.js';
 import { runGptChat } from './gpts-chat.js';
 import type { GptChatTarget } from './gpts-service.js';
+import { scriptedCall, scriptedModel } from './test-support/scripted-model.js';
 
 const usage = { promptTokens: 10, completionTokens: 2, cachedPromptTokens: 0 };
 let web: Server;
@@ -46,41 +47,7 @@ afterAll(async () => {
   await new Promise((resolve) => web.close(resolve));
 });
 
-function scriptedModel(turns: GenerateEvent[][]): LanguageModel & { requests: GenerateRequest[] } {
-  const requests: GenerateRequest[] = [];
-  return {
-    requests,
-    info: {
-      id: 'scripted',
-      provider: 'test',
-      ownedBy: 'test',
-      createdAt: 0,
-      contextLength: 8192,
-      capabilities: {
-        chat: true,
-        completions: false,
-        embeddings: false,
-        tools: true,
-        vision: false,
-        json: true,
-      },
-      fingerprint: 'fp_test',
-    },
-    async *generate(request) {
-      requests.push(request);
-      const events = turns[requests.length - 1];
-      if (!events) throw new Error(`the script has no turn ${requests.length}`);
-      yield* events;
-    },
-    tokenize: async () => [],
-    detokenize: async () => '',
-  };
-}
-
-const call = (index: number, name: string, args: unknown): GenerateEvent[] => [
-  { type: 'tool-call-start', index, id: `call_${name}_${index}`, name },
-  { type: 'tool-call-delta', index, argumentsDelta: JSON.stringify(args) },
-];
+const call = scriptedCall;
 
 function gpt(browsing: boolean): GptChatTarget {
   return {

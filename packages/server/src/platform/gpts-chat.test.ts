@@ -5,49 +5,16 @@
 import { describe, expect, it } from 'vitest';
 import type { CompletionEvent } from '../engine/chat-completion.js';
 import { AtelierError } from '../errors.js';
-import type { GenerateEvent, GenerateRequest, LanguageModel, ToolDefinition } from '../inference/spec.js';
+import type { GenerateEvent, GenerateRequest, ToolDefinition } from '../inference/spec.js';
 import type { GptConfig } from '../storage/repositories/gpts-repository.js';
 import type { CodeInterpreterRequest, FileSearchRequest } from '../tools/spec.js';
 import { runGptChat } from './gpts-chat.js';
 import type { GptChatTarget } from './gpts-service.js';
+import { scriptedCall, scriptedModel } from './test-support/scripted-model.js';
 
 const usage = { promptTokens: 10, completionTokens: 2, cachedPromptTokens: 1 };
 
-function scriptedModel(turns: GenerateEvent[][]): LanguageModel & { requests: GenerateRequest[] } {
-  const requests: GenerateRequest[] = [];
-  return {
-    requests,
-    info: {
-      id: 'scripted',
-      provider: 'test',
-      ownedBy: 'test',
-      createdAt: 0,
-      contextLength: 4096,
-      capabilities: {
-        chat: true,
-        completions: false,
-        embeddings: false,
-        tools: true,
-        vision: false,
-        json: true,
-      },
-      fingerprint: 'fp_test',
-    },
-    async *generate(request) {
-      requests.push(request);
-      const events = turns[requests.length - 1];
-      if (!events) throw new Error(`the script has no turn ${requests.length}`);
-      yield* events;
-    },
-    tokenize: async () => [],
-    detokenize: async () => '',
-  };
-}
-
-const call = (index: number, name: string, args: unknown): GenerateEvent[] => [
-  { type: 'tool-call-start', index, id: `call_${name}_${index}`, name },
-  { type: 'tool-call-delta', index, argumentsDelta: JSON.stringify(args) },
-];
+const call = scriptedCall;
 const finish = (reason: 'stop' | 'tool_calls'): GenerateEvent => ({ type: 'finish', reason, usage });
 
 const config: GptConfig = {
