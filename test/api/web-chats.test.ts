@@ -12,26 +12,10 @@ import type { TestServer } from '../../packages/server/src/test-support/test-ser
 import type { BuiltInTools } from '../../packages/server/src/tools/spec.js';
 import { MODEL, startApiServer } from '../support/api-server.js';
 import { solidPng } from '../support/png.js';
-import { expectEnvelope, type Json, Visitor } from '../support/web-visitor.js';
+import { expectEnvelope, type Json, parseSse, Visitor } from '../support/web-visitor.js';
 
 /** A model that never ends a reply by itself: answers that must be stopped. */
 const LONG_MODEL = 'atelier-long';
-
-interface SseEvent {
-  readonly event: string;
-  readonly data: Json;
-}
-
-function parseSse(text: string): SseEvent[] {
-  return text
-    .split('\n\n')
-    .filter((block) => block.trim() !== '')
-    .map((block) => {
-      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-      const data = /^data: (.*)$/m.exec(block)?.[1] ?? '';
-      return { event, data: data === '[DONE]' ? data : JSON.parse(data) };
-    });
-}
 
 describe('web chats are threads, each answer a run', () => {
   let server: TestServer;
@@ -105,13 +89,16 @@ describe('web chats are threads, each answer a run', () => {
     const answer = chat.messages.find((message: Json) => message.id === 'a1');
     expect(answer).toMatchObject({ status: 'complete', run_id: started.body.run_id, thread_id: firstThread });
     expect(answer.content.length).toBeGreaterThan(0);
-    expect(answer.parts).toEqual([{ type: 'text', text: { value: answer.content, annotations: [] } }]);
+    // The parts keep the text as the model wrote it; `content` is that text trimmed.
+    expect(answer.parts).toEqual([{ type: 'text', text: { value: expect.any(String), annotations: [] } }]);
+    const written = answer.parts[0].text.value;
+    expect(written.trim()).toBe(answer.content);
     expect(chat.current_node_id).toBe('a1');
 
     // The same thread and run, through the API, signed in as Ada: the engine's own records.
     expect(await threadMessages(ada, firstThread)).toEqual([
       { role: 'user', text: 'How do bees make honey?' },
-      { role: 'assistant', text: answer.content },
+      { role: 'assistant', text: written },
     ]);
     const run = await ada
       .sdk(server)
@@ -155,11 +142,12 @@ describe('web chats are threads, each answer a run', () => {
     const chat = await settled(ada, chatId, 'a2');
     const answer = chat.messages.find((message: Json) => message.id === 'a2');
     expect(answer).toMatchObject({ status: 'complete', thread_id: firstThread, content: streamed.trim() });
+    expect(answer.parts[0].text.value).toBe(streamed);
     expect((await threadMessages(ada, firstThread)).map((message) => message.text)).toEqual([
       'How do bees make honey?',
       expect.any(String),
       'And wax?',
-      answer.content,
+      answer.parts[0].text.value,
     ]);
   });
 
