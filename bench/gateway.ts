@@ -1,7 +1,9 @@
 // What Atelier adds as a gateway, side by side in one run on loopback, against the same fast local
 // upstream (a minimal node:http server in a worker thread, returning a fixed chat completion and
 // a fixed SSE stream): direct to the upstream; through Atelier; through a bare node:http
-// pass-through proxy (the floor); through the Portkey AI gateway (the best-known TypeScript peer).
+// pass-through proxy (the floor the issue names); through a raw TCP pipe (bytes copied socket to
+// socket, no HTTP at all: what any Node proxy process costs here); through the Portkey AI gateway
+// (the best-known TypeScript peer).
 // Prints added latency p50/p99 at concurrency 1, throughput at concurrency 16, added latency per
 // streamed chunk, and idle/peak RSS, with the issue's targets:
 //   added p50 ≤ 0.5 ms, throughput ≥ 3× Portkey and ≥ 50% of the bare proxy,
@@ -159,6 +161,14 @@ async function main(): Promise<void> {
     );
     children.push(bare);
 
+    const pipePort = await freePort();
+    const pipe = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', rawPipeSource(pipePort, upstreamPort)],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    children.push(pipe);
+
     const portkeyPort = await freePort();
     const portkey = spawn(
       process.execPath,
@@ -176,6 +186,7 @@ async function main(): Promise<void> {
         throw new Error(`${error.message}\n${atelierOutput}`);
       }),
       waitForHttp(`http://127.0.0.1:${barePort}/v1/models`),
+      waitForHttp(`http://127.0.0.1:${pipePort}/v1/models`),
       waitForHttp(`http://127.0.0.1:${portkeyPort}/`),
     ]);
     await sleep(500);
@@ -187,6 +198,13 @@ async function main(): Promise<void> {
         headers: {},
         model: 'bench-model',
         process: bare,
+      },
+      {
+        name: 'raw TCP pipe',
+        url: `http://127.0.0.1:${pipePort}`,
+        headers: {},
+        model: 'bench-model',
+        process: pipe,
       },
       {
         name: 'Atelier',
@@ -319,6 +337,7 @@ async function main(): Promise<void> {
 
     const ours = results.get('Atelier')!;
     const bareResult = results.get('bare node:http proxy')!;
+    const pipeResult = results.get('raw TCP pipe')!;
     const portkeyResult = results.get('Portkey gateway')!;
     const check = (ok: boolean) => (ok ? 'PASS' : 'MISS');
     console.log(
@@ -326,7 +345,7 @@ async function main(): Promise<void> {
         `Atelier added p50 ${ours.addedP50.toFixed(3)} ms (target ≤ 0.5): ${check(ours.addedP50 <= 0.5)}`,
         `throughput ${(ours.throughput / portkeyResult.throughput).toFixed(2)}× Portkey (target ≥ 3): ${check(ours.throughput >= 3 * portkeyResult.throughput)}`,
         `throughput ${((100 * ours.throughput) / bareResult.throughput).toFixed(0)}% of the bare proxy (target ≥ 50%): ${check(ours.throughput >= 0.5 * bareResult.throughput)}`,
-        `added per chunk ${ours.addedChunk.toFixed(1)} µs (target ≤ 20): ${check(ours.addedChunk <= 20)}; the bare proxy's extra hop alone adds ${bareResult.addedChunk.toFixed(1)} µs here, Atelier ${(ours.addedChunk - bareResult.addedChunk).toFixed(1)} µs more`,
+        `added per chunk ${ours.addedChunk.toFixed(1)} µs (target ≤ 20): ${check(ours.addedChunk <= 20)}; here a raw TCP pipe (the floor of a proxy process) adds ${pipeResult.addedChunk.toFixed(1)} µs, the bare node:http proxy ${bareResult.addedChunk.toFixed(1)} µs: Atelier ${signed(ours.addedChunk - pipeResult.addedChunk)} µs from the floor`,
         `idle RSS ${ours.idle?.toFixed(0)} MiB (target < 120): ${check((ours.idle ?? Number.POSITIVE_INFINITY) < 120)}`,
       ].join('\n'),
     );
@@ -485,6 +504,10 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+function signed(value: number): string {
+  return `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
+}
+
 function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')).join('\n');
@@ -503,6 +526,23 @@ http.createServer((request, response) => {
   });
   forwarded.on('error', () => response.destroy());
   request.pipe(forwarded);
+}).listen(${port}, '127.0.0.1');
+`;
+}
+
+/**
+ * The floor of any proxy process: each client connection gets its own upstream connection, and
+ * bytes are piped between the two sockets as they come, with no HTTP at all.
+ */
+function rawPipeSource(port: number, upstreamPort: number): string {
+  return `
+import net from 'node:net';
+net.createServer({ noDelay: true }, (client) => {
+  const upstream = net.connect({ host: '127.0.0.1', port: ${upstreamPort}, noDelay: true });
+  client.pipe(upstream);
+  upstream.pipe(client);
+  client.on('error', () => upstream.destroy());
+  upstream.on('error', () => client.destroy());
 }).listen(${port}, '127.0.0.1');
 `;
 }

@@ -2,6 +2,7 @@
 // proxy, so every test compares what the upstream sent with what the client received, byte for
 // byte. Plus an upstream with fixed OpenAI-shaped payloads carrying fields no spec knows yet.
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,6 +147,22 @@ describe('chat completions', () => {
     for (const chunk of chunks) assertMatchesSpec('CreateChatCompletionStreamResponse', chunk);
     expect(chunks.at(-1)?.usage?.completion_tokens).toBe(12);
     expect(chunks.filter((chunk) => chunk.choices[0]?.logprobs?.content?.length)).not.toHaveLength(0);
+  });
+
+  it('reaches HTTP/1.1 clients in the upstream chunks, and HTTP/1.0 clients unframed', async () => {
+    const body = JSON.stringify({ model: LAB, messages: hello, max_tokens: 6, stream: true });
+    for (const version of ['1.1', '1.0'] as const) {
+      const answer = await rawExchange(gateway, version, '/chat/completions', body);
+      const sent = responseText(proxy.last());
+      expect(answer.head).toMatch(/^HTTP\/1\.[01] 200 /);
+      if (version === '1.1') {
+        expect(answer.head).toMatch(/\r\ntransfer-encoding: chunked\r\n/i);
+        expect(dechunk(answer.body)).toBe(sent);
+      } else {
+        expect(answer.head).not.toMatch(/transfer-encoding/i);
+        expect(answer.body.toString('utf8')).toBe(sent);
+      }
+    }
   });
 
   it('works with the SDK, streaming or not', async () => {
@@ -448,3 +465,41 @@ describe('the engine on an upstream model', () => {
     expect(Array.from(embedded.embeddings[1]!)).toEqual(direct.data[1]?.embedding.map(Math.fround));
   });
 });
+
+/** One request on its own connection, read to the close: the head as text, the body's bytes. */
+async function rawExchange(server: TestServer, version: '1.1' | '1.0', route: string, body: string) {
+  const url = new URL(`${server.baseURL}${route}`);
+  const socket = connect(Number(url.port), url.hostname);
+  // Not end(): Node's server takes a half-closed connection for a client that left.
+  socket.write(
+    `POST ${url.pathname} HTTP/${version}\r\nhost: ${url.host}\r\nconnection: close\r\n` +
+      `authorization: Bearer ${server.apiKey}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  const end = bytes.indexOf('\r\n\r\n');
+  return { head: bytes.subarray(0, end + 2).toString('latin1'), body: bytes.subarray(end + 4) };
+}
+
+/** A chunked body's content, checking its framing as a strict client would. */
+function dechunk(body: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = body.indexOf('\r\n', at);
+    const size = Number.parseInt(body.toString('latin1', at, lineEnd), 16);
+    if (lineEnd < 0 || !Number.isInteger(size)) throw new Error(`bad chunk size at ${at}`);
+    if (size === 0) {
+      if (body.length !== lineEnd + 4 || body.toString('latin1', lineEnd, lineEnd + 4) !== '\r\n\r\n')
+        throw new Error('bad end of the chunked body');
+      return Buffer.concat(parts).toString('utf8');
+    }
+    parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size;
+    if (body.toString('latin1', at, at + 2) !== '\r\n')
+      throw new Error(`chunk longer than its size at ${at}`);
+    at += 2;
+  }
+}

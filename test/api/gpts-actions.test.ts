@@ -13,40 +13,12 @@ import {
   startLocalServer,
 } from '../../packages/server/src/tools/outbound/test-support/local-server.js';
 import { type ScriptedUpstream, startScriptedUpstream } from '../support/scripted-upstream.js';
+import { tasksDocument } from '../support/tasks-openapi.js';
 import { expectEnvelope, type Json, Visitor } from '../support/web-visitor.js';
 import { DIALECTS, type DialectServer, startDialectServer } from './vector-stores-support.js';
 
 const MODEL = 'scripted/coder';
 const API_KEY = 'sk-local-tasks-0123456789';
-
-function tasksDocument(serverUrl: string): string {
-  return JSON.stringify({
-    openapi: '3.1.0',
-    info: { title: 'Tasks', version: '1' },
-    servers: [{ url: serverUrl }],
-    paths: {
-      '/tasks': {
-        get: {
-          operationId: 'listTasks',
-          summary: 'List my tasks',
-          responses: { 200: { description: 'ok' } },
-        },
-        post: {
-          operationId: 'addTask',
-          summary: 'Add a task',
-          requestBody: {
-            content: {
-              'application/json': {
-                schema: { type: 'object', properties: { title: { type: 'string' } }, required: ['title'] },
-              },
-            },
-          },
-          responses: { 201: { description: 'created' } },
-        },
-      },
-    },
-  });
-}
 
 for (const dialect of DIALECTS) {
   describe(`GPT actions [${dialect}]`, () => {

@@ -2,6 +2,7 @@
 // workspace, public) × each caller (the builder, a member of the GPT's workspace, another
 // signed-in person, an anonymous visitor) × each action (view, chat, edit, see the instructions),
 // exactly the allowed cells succeed, and the others fail with the status a client should see.
+// Chatting includes finding the GPT in `/v1/models`: listed and retrieved exactly where chat works.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import { expectEnvelope, type Json, type Reply, Visitor } from '../support/web-visitor.js';
@@ -98,15 +99,31 @@ for (const dialect of DIALECTS) {
             max_tokens: 2,
           },
         });
+        // `/v1/models` lists and retrieves the GPT exactly when chatting with it works.
+        const listed = await visitors[role].call('GET', '/v1/models');
+        const retrieved = await visitors[role].call('GET', `/v1/models/${gpts[visibility].model}`);
         if (reply.status !== 200) {
-          if (role === 'anonymous') expectEnvelope(reply, 401, null);
-          else expectEnvelope(reply, 404, 'model_not_found');
+          if (role === 'anonymous') {
+            expectEnvelope(reply, 401, null);
+            expectEnvelope(listed, 401, null);
+            expectEnvelope(retrieved, 401, null);
+          } else {
+            expectEnvelope(reply, 404, 'model_not_found');
+            expect(listed.body.data.map((model: Json) => model.id)).not.toContain(gpts[visibility].model);
+            expectEnvelope(retrieved, 404, 'model_not_found');
+          }
           return false;
         }
         expect(reply.body).toMatchObject({
           object: 'chat.completion',
           model: gpts[visibility].model,
           choices: [{ message: { role: 'assistant' } }],
+        });
+        expect(listed.body.data.map((model: Json) => model.id)).toContain(gpts[visibility].model);
+        expect(retrieved.body).toMatchObject({
+          id: gpts[visibility].model,
+          object: 'model',
+          owned_by: 'Ada',
         });
         return true;
       },

@@ -1,9 +1,11 @@
 // `GET /api/events` over real HTTP: a person's other devices hear, as it happens, that a chat was
-// created, renamed, continued or deleted, or that the preferences changed; nobody else hears any
-// of it, and a visitor without a session gets a 401.
+// created, renamed, continued (the answer's words as they are written) or deleted, or that the
+// preferences changed; nobody else hears any of it, and a visitor without a session gets a 401.
+// A stream ends with its session: at sign-out, when the account is deleted, when it expires.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import { MODEL, startApiServer } from '../support/api-server.js';
+import { type ScriptedUpstream, startScriptedUpstream } from '../support/scripted-upstream.js';
 import { expectEnvelope, type Json, Visitor } from '../support/web-visitor.js';
 
 interface StreamedEvent {
@@ -37,6 +39,21 @@ class EventStream {
     return stream;
   }
 
+  /** Reads until the server ends the stream (failing after `timeoutMs`); returns what came. */
+  async rest(timeoutMs: number): Promise<StreamedEvent[]> {
+    const events: StreamedEvent[] = [];
+    const timer = setTimeout(() => this.abort.abort(), timeoutMs);
+    try {
+      for (;;) events.push(await this.next());
+    } catch (error) {
+      if (this.abort.signal.aborted) throw new Error(`the stream was still open after ${timeoutMs} ms`);
+      if ((error as Error).message !== 'the event stream ended') throw error;
+      return events;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async next(): Promise<StreamedEvent> {
     for (;;) {
       const end = this.buffer.indexOf('\n\n');
@@ -65,9 +82,16 @@ describe('live events of a person’s chats', () => {
   let laptop: Visitor;
   let phone: Visitor;
   let bob: Visitor;
+  /** A model that writes a word every 100 ms. */
+  let writer: ScriptedUpstream;
 
   beforeAll(async () => {
-    server = await startApiServer();
+    writer = await startScriptedUpstream({ model: 'writer', wordDelayMs: 100 });
+    server = await startApiServer({
+      env: {
+        ATELIER_UPSTREAMS: JSON.stringify([{ name: 'slow', base_url: writer.baseUrl, prefix: 'slow/' }]),
+      },
+    });
     origin = server.baseURL.replace(/\/v1$/, '');
     laptop = new Visitor(origin);
     phone = new Visitor(origin);
@@ -79,6 +103,7 @@ describe('live events of a person’s chats', () => {
   });
   afterAll(async () => {
     await server?.close();
+    await writer?.close();
   });
 
   it('refuses a visitor without a session', async () => {
@@ -116,12 +141,34 @@ describe('live events of a person’s chats', () => {
         event: 'chat.updated',
         data: { chat: { id: created.body.id }, changes: ['messages'] },
       });
-      expect(await onPhone.next()).toMatchObject({
-        event: 'chat.updated',
-        data: { chat: { id: created.body.id }, changes: ['messages'], origin: null },
-      });
+      // The answer's words as they are written, each batch at the offset where the last ended.
+      const deltas: Json[] = [];
+      for (;;) {
+        const event = await onPhone.next();
+        if (event.event !== 'chat.answer.delta') {
+          expect(event).toMatchObject({
+            event: 'chat.updated',
+            data: { chat: { id: created.body.id }, changes: ['messages'], origin: null },
+          });
+          break;
+        }
+        deltas.push(event.data);
+      }
+      expect(deltas.length).toBeGreaterThan(0);
+      let offset = 0;
+      for (const delta of deltas) {
+        expect(delta).toMatchObject({ chat_id: created.body.id, message_id: 'a1', offset, origin: null });
+        offset += delta.delta.length;
+      }
       const answered = (await laptop.call('GET', `/api/chats/${created.body.id}`)).body;
-      expect(answered.messages.find((message: Json) => message.id === 'a1').status).toBe('complete');
+      const answer = answered.messages.find((message: Json) => message.id === 'a1');
+      expect(answer.status).toBe('complete');
+      expect(
+        deltas
+          .map((delta) => delta.delta)
+          .join('')
+          .trim(),
+      ).toBe(answer.content);
 
       await laptop.call('PATCH', '/api/account/preferences', { body: { theme: 'dark' } });
       expect(await onPhone.next()).toMatchObject({
@@ -145,5 +192,109 @@ describe('live events of a person’s chats', () => {
       onPhone.close();
       onBobs.close();
     }
+  });
+
+  it('a page that comes in the middle of an answer reads its text so far, then follows it', async () => {
+    const answer = Array.from({ length: 40 }, (_, index) => `word${index}`).join(' ');
+    writer.script('Count slowly', [{ text: answer }]);
+    const chat = await laptop.call('POST', '/api/chats', {
+      body: { message: { id: 'q1', content: 'Count slowly', answer_id: 'a1', model: 'slow/writer' } },
+    });
+    expect(chat.status).toBe(201);
+    const read = async () =>
+      (await phone.call('GET', `/api/chats/${chat.body.chat.id}`)).body.messages.find(
+        (message: Json) => message.id === 'a1',
+      );
+    // About two seconds in, the phone opens the chat: the answer so far is there.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const onPhone = await EventStream.open(origin, phone);
+    try {
+      const writing = await read();
+      expect(writing.status).toBe('in_progress');
+      expect(writing.content.length).toBeGreaterThan(0);
+      expect(answer.startsWith(writing.content)).toBe(true);
+      expect(writing.parts).toEqual([{ type: 'text', text: { value: writing.content, annotations: [] } }]);
+      // From there, as the page does: each batch goes at its offset; a gap (the text read was
+      // saved up to a second before) means reading the chat again.
+      let text = writing.content as string;
+      for (;;) {
+        const event = await onPhone.next();
+        if (event.event !== 'chat.answer.delta') {
+          expect(event).toMatchObject({ event: 'chat.updated', data: { changes: ['messages'] } });
+          break;
+        }
+        if (event.data.offset > text.length) {
+          const again = await read();
+          if (again.content.length > text.length) text = again.content;
+        }
+        if (event.data.offset <= text.length) text = text.slice(0, event.data.offset) + event.data.delta;
+        expect(answer.startsWith(text)).toBe(true);
+      }
+      expect(text).toBe(answer);
+      expect(await read()).toMatchObject({ status: 'complete', content: answer });
+    } finally {
+      onPhone.close();
+    }
+  });
+
+  describe('a stream ends with its session', () => {
+    it('at sign-out: that session’s streams end at once, the other device’s go on', async () => {
+      const desk = new Visitor(origin);
+      expect((await desk.signIn('ada@example.com')).status).toBe(200);
+      const onDesk = await EventStream.open(origin, desk);
+      const onPhone = await EventStream.open(origin, phone);
+      try {
+        const started = Date.now();
+        expect((await desk.call('POST', '/api/auth/sign-out')).status).toBe(204);
+        expect(await onDesk.rest(3000)).toEqual([{ event: 'session.ended', data: {} }]);
+        expect(Date.now() - started).toBeLessThan(3000);
+        // Signed out: it cannot open another.
+        expectEnvelope(await desk.call('GET', '/api/events'), 401, 'not_signed_in');
+        // The phone's session is another one: its stream still hears Ada's changes.
+        const chat = await laptop.call('POST', '/api/chats', { body: { title: 'Still here', messages: [] } });
+        expect(await onPhone.next()).toMatchObject({
+          event: 'chat.created',
+          data: { chat: { id: chat.body.id } },
+        });
+      } finally {
+        onDesk.close();
+        onPhone.close();
+      }
+    });
+
+    it('when it expires', async () => {
+      const tablet = new Visitor(origin);
+      expect((await tablet.signIn('ada@example.com')).status).toBe(200);
+      // The session has two seconds left (as if unused for the whole session lifetime).
+      const { repositories } = server.server.storage;
+      const secret = decodeURIComponent(tablet.cookie!.split('=')[1]!);
+      const now = Math.floor(Date.now() / 1000);
+      const found = await repositories.sessions.findActiveBySecret(secret, now);
+      await repositories.sessions.touch(found!.session.id, { lastSeenAt: now, expiresAt: now + 2 });
+      const onTablet = await EventStream.open(origin, tablet);
+      try {
+        expect(await onTablet.rest(6000)).toEqual([{ event: 'session.ended', data: {} }]);
+        expectEnvelope(await tablet.call('GET', '/api/events'), 401, 'not_signed_in');
+      } finally {
+        onTablet.close();
+      }
+    });
+
+    it('when the account is deleted, on every device', async () => {
+      const cleo = new Visitor(origin);
+      const cleosPhone = new Visitor(origin);
+      await cleo.signUp('Cleo', 'cleo@example.com');
+      expect((await cleosPhone.signIn('cleo@example.com')).status).toBe(200);
+      const onCleosPhone = await EventStream.open(origin, cleosPhone);
+      try {
+        const deleted = await cleo.call('DELETE', '/api/account', {
+          body: { password: 'correct horse battery' },
+        });
+        expect(deleted.status).toBe(204);
+        expect(await onCleosPhone.rest(3000)).toEqual([{ event: 'session.ended', data: {} }]);
+      } finally {
+        onCleosPhone.close();
+      }
+    });
   });
 });

@@ -1,8 +1,9 @@
 // A scripted model behind the OpenAI-compatible upstream protocol, for runs whose tool calls must
 // be exact (the test model's are noise): each script is keyed by the text of the thread's newest
 // user message, and its turns are played one per model call since that message (a call after
-// two tool results gets the third turn). A turn is a code_interpreter call with its code, or a
-// text answer. The server under test drives it like any upstream, streaming included.
+// two tool results gets the third turn). A turn is a code_interpreter call with its code, a call
+// of another function, or a text answer (given, or made from the newest tool result). The server
+// under test drives it like any upstream, streaming included.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -10,7 +11,9 @@ export type ScriptedTurn =
   | { readonly code: string }
   | { readonly text: string }
   /** A call of any function the request offers (a GPT action's operation, say). */
-  | { readonly call: { readonly name: string; readonly arguments: unknown } };
+  | { readonly call: { readonly name: string; readonly arguments: unknown } }
+  /** A text answer made from the newest tool result (what a model would say about it). */
+  | { readonly reply: (toolOutput: string) => string };
 
 export interface ScriptedUpstream {
   /** Base URL up to `/v1`, for ATELIER_UPSTREAMS. */
@@ -29,9 +32,12 @@ interface WireMessage {
 export async function startScriptedUpstream({
   model = 'coder',
   contextLength = 32_768,
+  wordDelayMs = 0,
 }: {
   model?: string;
   contextLength?: number;
+  /** A pause before each word of a text answer, for tests that watch an answer grow. */
+  wordDelayMs?: number;
 } = {}): Promise<ScriptedUpstream> {
   const scripts = new Map<string, readonly ScriptedTurn[]>();
   const requests: Record<string, unknown>[] = [];
@@ -59,7 +65,11 @@ export async function startScriptedUpstream({
     const question = lastUser < 0 ? '' : textOf(body.messages[lastUser]!.content);
     const turns = scripts.get(question);
     const index = body.messages.slice(lastUser + 1).filter((message) => message.role === 'tool').length;
-    const turn = turns?.[index] ?? { text: `No script for ${JSON.stringify(question)} at turn ${index}.` };
+    const scripted = turns?.[index] ?? {
+      text: `No script for ${JSON.stringify(question)} at turn ${index}.`,
+    };
+    const toolOutput = textOf(body.messages.findLast((message) => message.role === 'tool')?.content);
+    const turn = 'reply' in scripted ? { text: scripted.reply(toolOutput) } : scripted;
     calls += 1;
     const id = `chatcmpl-script${calls}`;
     const chunk = (delta: Record<string, unknown>, finishReason: string | null) =>
@@ -98,7 +108,11 @@ export async function startScriptedUpstream({
       response.write(chunk({}, 'tool_calls'));
     } else {
       response.write(chunk({ role: 'assistant', content: '' }, null));
-      for (const word of turn.text.split(/(?<= )/)) response.write(chunk({ content: word }, null));
+      for (const word of turn.text.split(/(?<= )/)) {
+        if (wordDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, wordDelayMs));
+        if (response.destroyed) return;
+        response.write(chunk({ content: word }, null));
+      }
       response.write(chunk({}, 'stop'));
     }
     response.write(

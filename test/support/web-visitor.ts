@@ -80,3 +80,20 @@ export function expectEnvelope(reply: Reply, status: number, code: string | null
   expect(Object.keys(reply.body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
   expect(reply.body.error.code).toBe(code);
 }
+
+export interface SseEvent {
+  readonly event: string;
+  readonly data: Json;
+}
+
+/** A whole `text/event-stream` body as its events (`data: [DONE]` kept as the string). */
+export function parseSse(text: string): SseEvent[] {
+  return text
+    .split('\n\n')
+    .filter((block) => block.trim() !== '')
+    .map((block) => {
+      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+      const data = /^data: (.*)$/m.exec(block)?.[1] ?? '';
+      return { event, data: data === '[DONE]' ? data : JSON.parse(data) };
+    });
+}

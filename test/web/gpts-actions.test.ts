@@ -15,40 +15,14 @@ import {
 } from '../../packages/server/src/tools/outbound/test-support/local-server.js';
 import { startApiServer } from '../support/api-server.js';
 import { type ScriptedUpstream, startScriptedUpstream } from '../support/scripted-upstream.js';
+import { tasksDocument } from '../support/tasks-openapi.js';
 import { buildWebApp, launchChromium, screenshot } from './browser.js';
-import { signUp } from './pages.js';
+import { signUp, startGpt } from './pages.js';
 
 let webDir = '';
 const API_KEY = 'sk-tasks-web-0123456789';
 const QUESTION = 'What is on my task list?';
 const ANSWER = 'Your list has one task: Buy rope.';
-
-function tasksDocument(serverUrl: string): string {
-  return JSON.stringify({
-    openapi: '3.1.0',
-    info: { title: 'Tasks', version: '1' },
-    servers: [{ url: serverUrl }],
-    paths: {
-      '/tasks': {
-        get: {
-          operationId: 'listTasks',
-          summary: 'List my tasks',
-          responses: { 200: { description: 'ok' } },
-        },
-        post: {
-          operationId: 'addTask',
-          summary: 'Add a task',
-          requestBody: {
-            content: {
-              'application/json': { schema: { type: 'object', properties: { title: { type: 'string' } } } },
-            },
-          },
-          responses: { 201: { description: 'created' } },
-        },
-      },
-    },
-  });
-}
 
 let upstream: ScriptedUpstream;
 let tasksApi: LocalServer;
@@ -104,10 +78,7 @@ describeBrowser('a GPT action in a browser', () => {
 
   it('adds an action imported from a URL, with a bearer key that is never shown again', async () => {
     await signUp(page, origin, { name: 'Ada Lovelace', email: 'ada@example.com' });
-    await page.goto(`${origin}/gpts/new`);
-    await page.getByRole('tab', { name: 'Configure' }).click();
-    await page.getByLabel('Name', { exact: true }).fill('Task keeper');
-    await expect.poll(() => /\/gpts\/g-\w+\/edit$/.test(page.url()), { timeout: 30_000 }).toBe(true);
+    await startGpt(page, origin, 'Task keeper');
     await page.getByLabel('Model').selectOption('scripted/coder');
 
     await page.getByRole('button', { name: 'Create new action' }).click();
@@ -195,5 +166,48 @@ describeBrowser('a GPT action in a browser', () => {
     expect(tool?.content).toContain('action_response');
     expect(taskCalls()).toHaveLength(1);
     await screenshot(page, 'gpts-actions-05-answer');
+  }, 180_000);
+
+  it('in a chat with the GPT, Decline sends nothing; the chat stays in the history', async () => {
+    const gptId = /\/gpts\/(g-\w+)\/edit$/.exec(page.url())?.[1];
+    expect(gptId).toBeTruthy();
+    await page.goto(`${origin}/g/${gptId}`);
+    const box = page.getByRole('textbox', { name: 'Message Task keeper' });
+    await box.fill(QUESTION);
+    await box.press('Enter');
+    const consent = page.getByRole('dialog', { name: 'Task keeper wants to talk to 127.0.0.1' });
+    await consent.waitFor({ timeout: 60_000 });
+    // The chat exists already, waiting on the answer.
+    await expect.poll(() => new URL(page.url()).pathname).toMatch(/^\/c\/chat_\w+$/);
+    await screenshot(page, 'gpts-actions-06-chat-consent');
+    await consent.getByRole('button', { name: 'Decline' }).click();
+    await expect.poll(() => consent.isVisible()).toBe(false);
+    // The answer goes on without the call: the model heard the Decline, nothing was sent.
+    const last = page.locator('.message-assistant').last();
+    await expect
+      .poll(
+        async () => (await last.getAttribute('data-status')) === 'complete' && (await last.textContent()),
+        {
+          timeout: 60_000,
+        },
+      )
+      .toContain(ANSWER);
+    const tool = (upstream.requests.at(-1)!['messages'] as { role: string; content: string }[]).findLast(
+      (message) => message.role === 'tool',
+    );
+    expect(tool?.content).toContain('action_declined');
+    expect(taskCalls()).toHaveLength(1);
+
+    await page.reload();
+    await expect
+      .poll(() => page.locator('.history-item a', { hasText: 'What is on my task list' }).count(), {
+        timeout: 30_000,
+      })
+      .toBe(1);
+    await expect.poll(() => page.locator('.message-assistant').last().textContent()).toContain(ANSWER);
+    expect(await page.getByRole('dialog', { name: 'Task keeper wants to talk to 127.0.0.1' }).count()).toBe(
+      0,
+    );
+    await screenshot(page, 'gpts-actions-07-chat-declined');
   }, 180_000);
 });

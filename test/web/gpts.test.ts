@@ -1,7 +1,8 @@
 // GPTs in Debian's Chromium against a real server on the test model, used as people would: Ada
 // builds a GPT through Configure (avatar, starters, knowledge, capabilities; autosaved), tries it
 // in the preview, publishes it with a share link and reloads; she builds another through Create,
-// where the builder's forced `update_gpt` call changes the draft; Bea, signed in, opens the link,
+// where the builder's forced `update_gpt` call changes the draft and the conversation is still
+// there (and goes on) after a reload; Bea, signed in, opens the link,
 // sees its face but never its instructions (neither on the page nor in any response) and chats;
 // a 375 px phone. What the pages show is checked against /api/gpts. Screenshots go to
 // test-results/web/.
@@ -295,6 +296,55 @@ describeBrowser('GPTs in a browser', () => {
       );
     }
     await screenshot(page, 'gpts-09-create-then-configure');
+
+    // Reopened, the builder shows the Create conversation as it was, and goes on with it.
+    const shown = async () =>
+      page.getByRole('log', { name: 'Conversation with the GPT builder' }).textContent();
+    await page.getByRole('tab', { name: 'Create' }).click();
+    const before = await shown();
+    expect(before).toContain('Make a GPT that explains tides to children.');
+    await page.reload();
+    await page.getByRole('tab', { name: 'Create' }).click();
+    await expect.poll(shown, { timeout: 30_000 }).toBe(before);
+    expect(await page.locator('.gpt-builder-changes').textContent()).toContain(`Name: ${stored.draft.name}`);
+    await screenshot(page, 'gpts-10-create-reopened');
+
+    const again: Array<Record<string, unknown>> = [];
+    const onAgain = (request: Request) => {
+      if (request.url().endsWith('/v1/chat/completions')) again.push(request.postDataJSON());
+    };
+    page.on('request', onAgain);
+    await box.fill('Make it speak like a sailor.');
+    await box.press('Enter');
+    expect(await lastAnswerDone(page, '.gpt-builder-message')).toBe('done');
+    page.off('request', onAgain);
+    // The model got the earlier exchange before the new question.
+    const messages = (again[0]?.['messages'] ?? []) as Array<{ role: string; content: unknown }>;
+    expect(messages.map((message) => message.role)).toEqual([
+      'system',
+      'assistant',
+      'user',
+      'assistant',
+      'tool',
+      'assistant',
+      'user',
+    ]);
+    expect(messages[2]?.content).toBe('Make a GPT that explains tides to children.');
+    expect(messages[6]?.content).toBe('Make it speak like a sailor.');
+    // And what is kept now holds both exchanges.
+    await expect
+      .poll(
+        async () =>
+          (
+            (await (await page.request.get(`${origin}/api/gpts/${createdId}/builder-chat`)).json()) as {
+              messages: Array<{ role: string; content: unknown }>;
+            }
+          ).messages
+            .filter((message) => message.role === 'user')
+            .map((message) => message.content),
+        { timeout: 30_000 },
+      )
+      .toEqual(['Make a GPT that explains tides to children.', 'Make it speak like a sailor.']);
   });
 
   it('deletes a GPT from My GPTs, after asking', async () => {
@@ -336,8 +386,33 @@ describeBrowser('GPTs in a browser', () => {
     await screenshot(beaPage, 'gpts-10-shared-as-bea');
 
     await beaPage.getByRole('button', { name: STARTERS[1] }).click();
-    expect(await lastAnswerDone(beaPage, '.gpt-message-assistant')).toBe('done');
+    expect(await lastAnswerDone(beaPage, '.message-assistant')).toBe('complete');
     await screenshot(beaPage, 'gpts-11-bea-chat');
+
+    // The chat with the GPT is a chat of her history: its own address, listed with the GPT's
+    // avatar and name, and after a reload it opens with the GPT's answer and goes on with it.
+    await expect.poll(() => new URL(beaPage.url()).pathname).toMatch(/^\/c\/chat_\w+$/);
+    const chatPath = new URL(beaPage.url()).pathname;
+    const answered = (await beaPage.locator('.message-assistant').last().textContent()) ?? '';
+    expect(answered.trim()).not.toBe('');
+    await beaPage.reload();
+    const listed = beaPage.locator('.history-item a', { hasText: STARTERS[1]!.slice(0, 20) });
+    await expect.poll(() => listed.count(), { timeout: 30_000 }).toBe(1);
+    expect(await listed.getByRole('img', { name: NAME }).count()).toBe(1);
+    await beaPage.getByRole('heading', { name: NAME, level: 1 }).waitFor();
+    await expect.poll(() => beaPage.locator('.message-assistant').last().textContent()).toBe(answered);
+    await screenshot(beaPage, 'gpts-11b-bea-chat-reloaded');
+    await beaPage.getByRole('button', { name: 'New chat' }).first().click();
+    await expect.poll(() => new URL(beaPage.url()).pathname).toBe('/');
+    await listed.click();
+    await expect.poll(() => new URL(beaPage.url()).pathname).toBe(chatPath);
+    await beaPage.getByRole('heading', { name: NAME, level: 1 }).waitFor();
+    const box = beaPage.getByRole('textbox', { name: `Message ${NAME}` });
+    await box.fill('And one more thing?');
+    await box.press('Enter');
+    await expect.poll(() => beaPage.locator('.message-assistant').count()).toBe(2);
+    expect(await lastAnswerDone(beaPage, '.message-assistant')).toBe('complete');
+    expect(new URL(beaPage.url()).pathname).toBe(chatPath);
 
     // Opened once through the link, the GPT's own address works for her too.
     await beaPage.goto(`${origin}/g/${gptId}`);

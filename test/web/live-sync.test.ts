@@ -1,20 +1,30 @@
 // Two browsers signed in as the same person (a laptop and a phone, each with its own session):
 // what one does shows on the other without a reload: a new chat in the history, a chat continued
-// while it is open, a rename, a deletion. Screenshots go to test-results/web/.
+// while it is open, an answer growing word by word as it is written (from a scripted model that
+// writes slowly, test/support/scripted-upstream.ts), a rename, a deletion; and the account
+// deleted on one signs the other out at once. Screenshots go to test-results/web/.
 import { rm } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import { startApiServer } from '../support/api-server.js';
+import { type ScriptedUpstream, startScriptedUpstream } from '../support/scripted-upstream.js';
 import { buildWebApp, launchChromium, screenshot } from './browser.js';
-import { lastAnswerText, send, signIn, signUp } from './pages.js';
+import { lastAnswerText, PASSWORD, send, signIn, signUp } from './pages.js';
 
 const describeBrowser = process.env['ATELIER_TEST_SKIP_BROWSER'] === '1' ? describe.skip : describe;
 /** Generous: answers come from a real (tiny) model. */
 const SLOW = { timeout: 30_000 };
+/** A model that writes a word every 150 ms. */
+const WRITER = 'slow/writer';
+const LONG_QUESTION = 'Tell me about Jeju, slowly';
+const LONG_ANSWER =
+  'Jeju is a volcanic island off the south coast of Korea, known for Hallasan, its lava tubes, ' +
+  'the haenyeo who dive for shellfish, tangerine groves and long walks along the Olle trails.';
 
 describeBrowser('a person’s devices stay in step', () => {
   let server: TestServer;
+  let upstream: ScriptedUpstream;
   let webDir: string | undefined;
   let origin: string;
   let browser: Browser;
@@ -24,7 +34,14 @@ describeBrowser('a person’s devices stay in step', () => {
   beforeAll(async () => {
     // The page served must be the current source (a no-op when nothing changed).
     webDir = buildWebApp();
-    server = await startApiServer({ env: { ATELIER_WEB_DIR: webDir } });
+    upstream = await startScriptedUpstream({ model: 'writer', wordDelayMs: 150 });
+    upstream.script(LONG_QUESTION, [{ text: LONG_ANSWER }]);
+    server = await startApiServer({
+      env: {
+        ATELIER_WEB_DIR: webDir,
+        ATELIER_UPSTREAMS: JSON.stringify([{ name: 'slow', base_url: upstream.baseUrl, prefix: 'slow/' }]),
+      },
+    });
     origin = server.baseURL.replace(/\/v1$/, '');
     browser = await launchChromium();
     const options = { viewport: { width: 1100, height: 760 }, serviceWorkers: 'block' as const };
@@ -37,6 +54,7 @@ describeBrowser('a person’s devices stay in step', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await upstream?.close();
     if (webDir) await rm(webDir, { recursive: true, force: true });
   });
 
@@ -64,6 +82,38 @@ describeBrowser('a person’s devices stay in step', () => {
     await screenshot(phone, '21-sync-continued-on-phone');
   });
 
+  it('shows an answer being written on one device growing word by word on the other', async () => {
+    // Both have the chat open (above). The laptop asks a model that writes slowly.
+    await laptop.getByRole('button', { name: /^Model: / }).click();
+    await laptop.getByRole('menuitemradio', { name: new RegExp(`^${WRITER}(\\s|$)`) }).click();
+    await send(laptop, LONG_QUESTION, { wait: false });
+    // What the phone shows of the answer while it is still being written, sampled.
+    const seen = new Set<string>();
+    await phone.waitForFunction(
+      () => document.querySelector('.message-assistant[aria-busy="true"]') !== null,
+      undefined,
+      SLOW,
+    );
+    for (;;) {
+      const now = await phone.evaluate(() => {
+        const last = [...document.querySelectorAll('.message-assistant')].at(-1);
+        return {
+          busy: last?.getAttribute('aria-busy') === 'true',
+          text: last?.querySelector('.markdown')?.textContent?.trim() ?? '',
+        };
+      });
+      if (!now.busy) break;
+      if (now.text) seen.add(now.text);
+      if (seen.size === 3) await screenshot(phone, '23-sync-answer-growing-on-phone');
+      await phone.waitForTimeout(100);
+    }
+    await expect.poll(() => lastAnswerText(phone), SLOW).toBe(LONG_ANSWER);
+    // It grew: several partial texts, each the beginning of the answer.
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+    for (const partial of seen) expect(LONG_ANSWER.startsWith(partial)).toBe(true);
+    expect(Math.min(...[...seen].map((partial) => partial.length))).toBeLessThan(LONG_ANSWER.length / 2);
+  });
+
   it('renames and deletes on one device, and the other follows', async () => {
     const laptopHistory = historyOf(laptop);
     await laptopHistory.getByRole('button', { name: 'Options for “Plan a trip to Jeju”' }).click();
@@ -87,5 +137,18 @@ describeBrowser('a person’s devices stay in step', () => {
       .poll(() => phone.getByText('This chat does not exist, or it was deleted.').isVisible(), SLOW)
       .toBe(true);
     await screenshot(phone, '22-sync-deleted-on-phone');
+  });
+
+  it('shows the sign-in page on one device as soon as the account is deleted on the other', async () => {
+    await phone.goto(`${origin}/`);
+    await phone.getByRole('textbox', { name: 'Message' }).waitFor();
+    const settings = laptop.getByRole('dialog', { name: 'Settings' });
+    await laptop.goto(`${origin}/settings/account`);
+    await settings.getByLabel('Your password, to confirm').fill(PASSWORD);
+    await settings.getByRole('button', { name: 'Delete my account' }).click();
+    // The phone did nothing: its event stream ended with the session, and it asked who is there.
+    await expect.poll(() => phone.getByLabel('Email address').isVisible(), SLOW).toBe(true);
+    expect(await phone.getByRole('textbox', { name: 'Message' }).count()).toBe(0);
+    await screenshot(phone, '24-sync-account-deleted-on-phone');
   });
 });

@@ -1,6 +1,7 @@
 // What the web app's browser tests do again and again, as a person would: sign up or in, send a
-// message and wait for its answer to finish streaming.
+// message and wait for its answer to finish streaming, start a GPT in the builder.
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -52,4 +53,13 @@ export async function send(page: Page, text: string, { wait = true }: { wait?: b
   await input.fill(text);
   await input.press('Enter');
   if (wait) await answerDone(page, before);
+}
+
+/** Starts a GPT in the builder's Configure tab by naming it; gives its id once it is saved. */
+export async function startGpt(page: Page, origin: string, name: string): Promise<string> {
+  await page.goto(`${origin}/gpts/new`);
+  await page.getByRole('tab', { name: 'Configure' }).click();
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await expect.poll(() => /\/gpts\/g-\w+\/edit$/.test(page.url()), { timeout: 30_000 }).toBe(true);
+  return /\/gpts\/(g-\w+)\/edit$/.exec(page.url())![1]!;
 }

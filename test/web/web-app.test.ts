@@ -1,7 +1,7 @@
 // The web app in Debian's Chromium against a real server on the test model, clicking like a
 // person: sign up, chat with a streamed answer, Markdown (code, tables, math), stop, regenerate,
 // history, API keys, Korean, a phone-sized screen, the PWA. Screenshots go to test-results/web/.
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
@@ -383,6 +383,27 @@ describeBrowser('the web app in a browser', () => {
     await expect.poll(() => note.count()).toBe(0);
     await page.getByRole('button', { name: 'New chat' }).first().click();
     await page.getByRole('heading', { name: 'What can I help with?' }).waitFor();
+  });
+
+  it('exports all of one’s data from the settings as a JSON download', async () => {
+    await page.goto(`${origin}/settings/data-controls`);
+    const settings = page.getByRole('dialog', { name: 'Settings' });
+    const exportLink = settings.getByRole('link', { name: 'Export' });
+    await exportLink.waitFor();
+    await screenshot(page, '13-export-data');
+    const [download] = await Promise.all([page.waitForEvent('download'), exportLink.click()]);
+    expect(download.suggestedFilename()).toMatch(/^atelier-export-\d{4}-\d{2}-\d{2}\.json$/);
+    const exported = JSON.parse(await readFile((await download.path())!, 'utf8'));
+    expect(exported.account).toMatchObject({ name: 'Ada Lovelace', email: 'ada@example.com' });
+    // Every chat, the temporary ones too (they are hers until they are deleted).
+    expect(exported.chats.map((chat: { title: string }) => chat.title).sort()).toEqual([
+      'Keep this between us',
+      'Nobody needs to know this',
+      'Ocean tides',
+      'Write a very long story',
+    ]);
+    expect(exported.preferences.chat_history_enabled).toBe(true);
+    await settings.getByRole('button', { name: 'Close', exact: true }).click();
   });
 
   it('creates an API key that is shown once and works with the API, then revokes it', async () => {

@@ -114,6 +114,81 @@ export const GptListParams = z.strictObject({
 });
 export type GptListParams = z.infer<typeof GptListParams>;
 
+/** Limits on the builder's Create conversation kept with a draft. */
+export const GPT_BUILDER_CHAT_LIMITS = {
+  /** Messages kept (the page drops the oldest exchanges first). */
+  messages: 200,
+  /** Characters of one message's text or one call's arguments. */
+  content: 64_000,
+  toolCalls: 8,
+  changes: 10,
+  changeValue: 2_000,
+  /** Characters of text and arguments in the whole conversation. */
+  total: 1_000_000,
+} as const;
+
+/** The draft fields a builder tool call changes, as the Create tab lists them. */
+export const GPT_BUILDER_FIELDS = [
+  'name',
+  'description',
+  'instructions',
+  'conversation_starters',
+  'capabilities',
+  'avatar',
+] as const;
+
+const BuilderText = z.string().max(GPT_BUILDER_CHAT_LIMITS.content);
+
+/** One message of the builder's Create conversation: what the builder assistant saw, as chat messages. */
+export const GptBuilderChatMessage = z.discriminatedUnion('role', [
+  z.strictObject({ role: z.literal('user'), content: BuilderText }),
+  z.strictObject({
+    role: z.literal('assistant'),
+    content: BuilderText.nullable(),
+    tool_calls: z
+      .array(
+        z.strictObject({
+          id: z.string().min(1).max(128),
+          type: z.literal('function'),
+          function: z.strictObject({ name: z.string().min(1).max(64), arguments: BuilderText }),
+        }),
+      )
+      .max(GPT_BUILDER_CHAT_LIMITS.toolCalls)
+      .optional(),
+  }),
+  z.strictObject({
+    role: z.literal('tool'),
+    tool_call_id: z.string().min(1).max(128),
+    content: BuilderText,
+    /** What the call changed, as the page showed it. */
+    changes: z
+      .array(
+        z.strictObject({
+          field: z.enum(GPT_BUILDER_FIELDS),
+          value: z.string().max(GPT_BUILDER_CHAT_LIMITS.changeValue),
+        }),
+      )
+      .max(GPT_BUILDER_CHAT_LIMITS.changes)
+      .optional(),
+  }),
+]);
+export type GptBuilderChatMessage = z.infer<typeof GptBuilderChatMessage>;
+
+/** `PUT /api/gpts/{id}/builder-chat`: the whole conversation, replacing the one kept. */
+export const GptBuilderChatParams = z.strictObject({
+  messages: z.array(GptBuilderChatMessage).max(GPT_BUILDER_CHAT_LIMITS.messages),
+});
+export type GptBuilderChatParams = z.infer<typeof GptBuilderChatParams>;
+
+/** The builder's Create conversation, kept with the draft (its builder's only). */
+export interface GptBuilderChat {
+  object: 'gpt.builder_chat';
+  gpt_id: string;
+  messages: GptBuilderChatMessage[];
+  /** null: nothing kept yet. */
+  updated_at: number | null;
+}
+
 /** What a GPT is made of: its draft, or one published version. */
 export interface GptConfig {
   name: string;

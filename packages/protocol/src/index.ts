@@ -15,4 +15,5 @@ export * from './models.js';
 export * from './run-steps.js';
 export * from './runs.js';
 export * from './threads.js';
+export * from './usage.js';
 export * from './vector-stores.js';

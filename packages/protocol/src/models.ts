@@ -46,6 +46,18 @@ export const Model = z.object({
         .optional(),
       /** Tried in order when the model's upstream fails before answering. */
       fallbacks: z.array(z.string()).optional(),
+      /** For a GPT (`gpt-<id>`): its face, never its instructions or the model it runs on. */
+      gpt: z
+        .object({
+          id: z.string(),
+          name: z.string(),
+          description: z.string(),
+          /** The published version chats get; null: never published (its builder chats with the draft). */
+          version: z.number().int().nullable(),
+          /** `:draft`: the builder's draft, for its builder only. */
+          draft: z.boolean(),
+        })
+        .optional(),
     })
     .optional(),
 });

@@ -105,6 +105,23 @@ export interface RunUsage {
   total_tokens: number;
 }
 
+/**
+ * Atelier's addition, on runs and GPT chat completions: a call of a GPT's action held back until
+ * the person answers (allow the domain, or sign in). Answered through `POST /api/gpts/{id}/consents`.
+ */
+export interface AtelierPendingAction {
+  type: 'consent_required' | 'oauth_required';
+  action_id: string;
+  operation: string;
+  domain: string;
+  can_always_allow: boolean;
+  /** What would be sent: method, url, headers, body (never credentials); null for a sign-in. */
+  preview: unknown;
+  message: string;
+  /** On runs: the held call of the run's steps. */
+  tool_call_id?: string;
+}
+
 interface RunBase {
   id: string;
   object: 'thread.run';
@@ -129,6 +146,8 @@ interface RunBase {
   max_completion_tokens: number | null;
   truncation_strategy: TruncationStrategy;
   response_format: AssistantsResponseFormat;
+  /** Present when the run held back calls of a GPT's actions for the person's answer. */
+  atelier_pending_actions?: AtelierPendingAction[];
 }
 
 export interface RunV1 extends RunBase {

@@ -4,10 +4,12 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gptModelName, parseGptAssistantId } from '@atelier/protocol';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/config.js';
 import type { EventBus } from './engine/event-bus.js';
+import { createImageInputs } from './engine/image-inputs.js';
 import { createInProcessEventBus } from './engine/in-process-event-bus.js';
 import { createRedisEventBus } from './engine/redis-event-bus.js';
 import { createRunEngine, type ExternalAssistants, type RunEngine } from './engine/run-engine.js';
@@ -24,14 +26,17 @@ import { createApiKeyVerifier, ensureBootstrapApiKey } from './platform/api-keys
 import { createFilesService, type FilesService } from './platform/files-service.js';
 import { gptAssistants } from './platform/gpts-runs.js';
 import { createGptsService } from './platform/gpts-service.js';
+import { createUsageLedger, type UsageLedger } from './platform/usage-ledger.js';
 import { createVectorStoresService, type VectorStoresService } from './platform/vector-stores-service.js';
 import { type Models, startModels } from './start-models.js';
 import { type StartedTools, startBuiltInTools } from './start-tools.js';
+import type { BlobStore } from './storage/blob-store.js';
 import { type DatabaseHandle, openDatabase } from './storage/database.js';
 import { createFileBlobStore } from './storage/file-blob-store.js';
 import { migrateToLatest } from './storage/migrations/migrate-to-latest.js';
 import { openSearchIndex } from './storage/open-search-index.js';
 import { createActionsRepository } from './storage/repositories/actions-repository.js';
+import { createModelUsageRepository } from './storage/repositories/model-usage-repository.js';
 import { createRepositories, type Repositories } from './storage/repositories.js';
 import type { SearchIndex } from './storage/search-index.js';
 import { loadSecretBox } from './storage/secret-box.js';
@@ -141,12 +146,19 @@ export async function startServer({
       secrets: await loadSecretBox({ dataDir: config.dataDir, secretKey: config.secretKey }),
       actions,
     });
+    // Every model call is counted here: the API's own requests, and each turn of a run.
+    const usage = createUsageLedger({
+      repository: createModelUsageRepository(storage.database.db),
+      log: (message, error) => log.warn({ err: error }, message),
+    });
     runs = await startRuns({
       config,
       storage,
+      usage,
       registry,
+      blobStore: knowledge.blobStore,
       tools,
-      externalAssistants: gptAssistants(gpts),
+      externalAssistants: gptAssistants({ gpts, tools, actions }),
       log,
     });
     const accountServices = createAccountServices({
@@ -160,8 +172,10 @@ export async function startServer({
         models: registry,
         capabilities: { fileSearch: !!tools.fileSearch, codeInterpreter: !!tools.codeInterpreter },
       },
+      gpts,
     });
     const app = await buildApp({
+      usage,
       registry,
       verifier: createApiKeyVerifier({ repositories: storage.repositories }),
       logger: log,
@@ -173,7 +187,7 @@ export async function startServer({
       },
       assistants: { repositories: storage.repositories, engine: runs.engine, models: registry, tools },
       accountServices,
-      gpts: { gpts, tools, actions },
+      gpts: { gpts, tools, actions, usage },
       webRoot: config.webDir ?? BUILT_WEB_APP,
       trustProxy: config.trustProxy,
     });
@@ -201,6 +215,7 @@ export async function startServer({
         await running.stop();
         stopChatRetention();
         await app.close();
+        await usage.close();
         await toolsStarted.close();
         await started.stop();
         await served.close();
@@ -245,6 +260,8 @@ export interface Knowledge {
   readonly retrieval: Retrieval;
   readonly searchIndex: SearchIndex;
   readonly ingestion: IngestionWorker;
+  /** The files' bytes. */
+  readonly blobStore: BlobStore;
   stop(): Promise<void>;
 }
 
@@ -330,6 +347,7 @@ async function startKnowledge({
     retrieval,
     searchIndex,
     ingestion,
+    blobStore,
     stop: async () => {
       clearInterval(timer);
       await ingestion.stop();
@@ -351,13 +369,17 @@ async function startRuns({
   config,
   storage,
   registry,
+  blobStore,
   tools,
   externalAssistants,
+  usage,
   log,
 }: {
   config: Config;
   storage: Storage;
+  usage: UsageLedger;
   registry: ModelRegistry;
+  blobStore: BlobStore;
   tools: BuiltInTools;
   /** GPTs, runnable by their id beyond their own workspace. */
   externalAssistants: ExternalAssistants;
@@ -390,7 +412,24 @@ async function startRuns({
           tools,
           counter: new TokenCounter(),
           summarizer: summarizeWithModel,
+          // A GPT's run searches its knowledge where it lives and calls its browsing and actions.
+          toolsets: externalAssistants,
+          // Vision models see the images of a thread's messages.
+          images: createImageInputs({ files: repositories.files, blobs: blobStore }),
           log: (level, message, details = {}) => log[level](details, message),
+          // Each model turn, in the ledger of the run's workspace, key and person.
+          recordUsage: ({ run, model, usage: used }) =>
+            usage.record({
+              principal: { workspaceId: run.workspaceId, apiKeyId: run.apiKeyId, accountId: run.accountId },
+              // A run on a GPT counts under the GPT's model name: which model it runs on is its
+              // builder's business.
+              model: gptUsageName(run.assistantId) ?? model,
+              endpoint: 'chat/completions',
+              inputTokens: used.promptTokens,
+              cachedInputTokens: used.cachedPromptTokens,
+              outputTokens: used.completionTokens,
+              estimated: false,
+            }),
           concurrency: config.runWorkers,
           leaseMs: config.runLeaseSeconds * 1000,
         })
@@ -409,4 +448,10 @@ async function startRuns({
       await bus.close();
     },
   };
+}
+
+/** `gpt-<id>` for a run on a GPT (`g-…` or `g-…:draft`); undefined for any other assistant. */
+function gptUsageName(assistantId: string): string | undefined {
+  const reference = parseGptAssistantId(assistantId);
+  return reference ? gptModelName(reference.gptId) : undefined;
 }

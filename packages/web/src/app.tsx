@@ -147,7 +147,7 @@ function SignedIn({ session, route }: { session: SignedInSession; route: Route }
             onOpenSidebar={() => setSidebarOpen(true)}
           />
         </Suspense>
-      ) : route.name === 'gpts' || route.name === 'gpt-editor' || route.name === 'gpt' ? (
+      ) : route.name === 'gpts' || route.name === 'gpt-editor' ? (
         <Suspense fallback={<div className="splash" aria-busy="true" />}>
           <GptsRoutes
             route={route}
@@ -156,8 +156,10 @@ function SignedIn({ session, route }: { session: SignedInSession; route: Route }
           />
         </Suspense>
       ) : (
+        // A GPT's page is a new chat with it: the same page goes on as the chat once it exists.
         <ChatPage
           chatId={chatId}
+          gpt={route.name === 'gpt' ? { gptId: route.gptId, linkToken: route.linkToken } : null}
           newChatToken={newChatToken}
           preferences={session.preferences}
           capabilities={session.capabilities}

@@ -1,14 +1,12 @@
 // `atelier`: serve, keys create|list|revoke, models list|make-test|pull and the model registry's
-// rules (alias, deprecate, price, set, upstream). Errors print one line.
+// rules (alias, deprecate, price, set, upstream), export training. Errors print one line.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 import { type Config, type LoadConfigOptions, loadConfig } from '../config/config.js';
 import { AtelierError, ConfigError } from '../errors.js';
-import { runKeys } from './keys-command.js';
-import { runModels } from './models-command.js';
-import { runServe } from './serve-command.js';
+import { holdYoungGeneration } from './startup-heap.js';
 
 export const HELP = `atelier — self-hosted assistants with an OpenAI-compatible API
 
@@ -26,6 +24,7 @@ Usage:
   atelier models set MODEL [--context N] [--tools|--vision|--json|--embeddings on|off] [--fallbacks A,B|none]
   atelier models upstream add NAME --base-url URL [--api-key-env VAR] [--prefix P] [--models A,B]
   atelier models upstream list | remove NAME
+  atelier export training [--out FILE] [--since DATE]   (JSONL, OpenAI fine-tuning chat format)
 
 Configuration comes from the environment (ATELIER_HOST, ATELIER_PORT, ATELIER_DATA_DIR,
 ATELIER_MODELS_DIR, ATELIER_DATABASE_URL, ATELIER_BOOTSTRAP_API_KEY, ATELIER_LOG_LEVEL,
@@ -51,12 +50,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'help':
         io.stdout.write(HELP);
         return 0;
-      case 'serve':
-        return await runServe(rest, io);
+      // Each command loads only what it needs: a server does not carry the model maker's tables
+      // and the exporter in its memory.
+      case 'serve': {
+        const youngGeneration = holdYoungGeneration();
+        const { runServe } = await import('./serve-command.js');
+        return await runServe(rest, io, { started: youngGeneration.release });
+      }
       case 'keys':
-        return await runKeys(rest, io);
+        return await (await import('./keys-command.js')).runKeys(rest, io);
       case 'models':
-        return await runModels(rest, io);
+        return await (await import('./models-command.js')).runModels(rest, io);
+      case 'export':
+        return await (await import('./export-command.js')).runExport(rest, io);
       default:
         io.stderr.write(`atelier: unknown command "${command}". Run \`atelier --help\`.\n`);
         return 2;
@@ -93,11 +99,14 @@ export function configFrom(io: CliIo, overrides: LoadConfigOptions['overrides'] 
 
 const isEntry = process.argv[1] && import.meta.url.endsWith('/cli/main.js');
 if (isEntry) {
-  const code = await runCli(process.argv.slice(2), {
+  // Not a top-level await: the commands, loaded when run, import this module, which must have
+  // finished loading by then.
+  void runCli(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
+  }).then((code) => {
+    if (code !== 0) process.exit(code);
   });
-  if (code !== 0) process.exit(code);
 }

@@ -2,7 +2,11 @@
 import { startServer } from '../main.js';
 import { type CliIo, configFrom, parseCommand } from './main.js';
 
-export async function runServe(args: readonly string[], io: CliIo): Promise<number> {
+export async function runServe(
+  args: readonly string[],
+  io: CliIo,
+  { started = () => {} }: { started?: () => void } = {},
+): Promise<number> {
   const { values } = parseCommand(args, {
     host: { type: 'string' },
     port: { type: 'string' },
@@ -16,6 +20,7 @@ export async function runServe(args: readonly string[], io: CliIo): Promise<numb
     ...(values['models-dir'] ? { modelsDir: values['models-dir'] } : {}),
   });
   const server = await startServer({ config });
+  started();
   const models = server.registry.list();
   io.stderr.write(`\nAtelier is serving on ${server.url}\n`);
   io.stderr.write(`  Web app: ${server.url}/  (the first person to sign up owns the server)\n`);

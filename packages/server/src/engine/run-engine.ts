@@ -40,7 +40,7 @@ import {
   WAKE_CHANNEL,
 } from './run-events.js';
 import { isTerminal } from './run-state.js';
-import { ToolUnavailableError } from './run-tools.js';
+import { type RunToolsets, ToolUnavailableError } from './run-tools.js';
 
 export interface NewMessage {
   readonly role: 'user' | 'assistant';
@@ -85,6 +85,8 @@ export interface RunEngine {
     assistantId: string;
     /** The person asking (a session's or personal key's account): may reach assistants beyond the workspace's. */
     accountId?: string | null;
+    /** The API key asking (none: a web session): the run's model turns are counted against it. */
+    apiKeyId?: string | null;
     options: RunOptions;
     additionalMessages: readonly NewMessage[];
     stream: boolean;
@@ -93,6 +95,7 @@ export interface RunEngine {
     workspaceId: string;
     assistantId: string;
     accountId?: string | null;
+    apiKeyId?: string | null;
     thread: ThreadInput;
     options: RunOptions;
     stream: boolean;
@@ -119,9 +122,11 @@ export interface RunEngine {
 
 /**
  * Assistants a caller may run beyond its workspace's own (GPTs shared with them: see
- * platform/gpts-runs.ts). The run copies the assistant's configuration, as for any assistant.
+ * platform/gpts-runs.ts). The run copies the assistant's configuration, as for any assistant;
+ * when it executes, `toolset` adds what the assistant brings of its own (run-tools.ts): its
+ * resources searched in its workspace, and functions the server runs.
  */
-export interface ExternalAssistants {
+export interface ExternalAssistants extends Partial<RunToolsets> {
   find(params: {
     workspaceId: string;
     accountId: string | null;
@@ -131,6 +136,8 @@ export interface ExternalAssistants {
 
 export interface ExternalAssistant {
   readonly assistant: Assistant;
+  /** Functions the server runs for this assistant: a client's own functions may not take these names. */
+  readonly serverFunctionNames?: readonly string[];
   /** Called in the transaction that creates a run on it. */
   readonly onRunCreated?: (run: Run, trx: Repositories) => Promise<void>;
 }
@@ -209,11 +216,19 @@ export function createRunEngine({
   }
 
   /** The run's configuration: the client's options over the assistant's, checked against the model. */
-  function configure(assistant: Assistant, options: RunOptions) {
+  function configure({ assistant, serverFunctionNames = [] }: ExternalAssistant, options: RunOptions) {
     const modelId = options.model ?? assistant.model;
     const model = checkModel(models, modelId);
     const runTools = options.tools ?? assistant.tools;
     checkTools(runTools, { model });
+    for (const [index, tool] of runTools.entries()) {
+      if (tool.type === 'function' && serverFunctionNames.includes(tool.function.name)) {
+        throw new InvalidRequestError(
+          `The function name '${tool.function.name}' is taken by a tool this assistant runs itself: choose another name.`,
+          { param: `tools[${index}].function.name` },
+        );
+      }
+    }
     const toolChoice = options.toolChoice ?? 'auto';
     if (typeof toolChoice === 'object') {
       if (toolChoice.type === 'function') {
@@ -301,13 +316,14 @@ export function createRunEngine({
       threadId,
       assistantId,
       accountId = null,
+      apiKeyId = null,
       options,
       additionalMessages,
       stream,
     }) {
       await findThread(workspaceId, threadId);
-      const { assistant, onRunCreated } = await findAssistant(workspaceId, assistantId, accountId);
-      const configuration = configure(assistant, options);
+      const found = await findAssistant(workspaceId, assistantId, accountId);
+      const configuration = configure(found, options);
       await checkMessages(workspaceId, additionalMessages, 'additional_messages');
       return start(stream, (identity) =>
         repositories.transaction(async (trx) => {
@@ -322,11 +338,13 @@ export function createRunEngine({
             workspaceId,
             threadId,
             assistantId,
+            accountId,
+            apiKeyId,
             identity,
             expiresAt: null,
             ...configuration,
           });
-          await onRunCreated?.(run, trx);
+          await found.onRunCreated?.(run, trx);
           return run;
         }),
       );
@@ -336,12 +354,13 @@ export function createRunEngine({
       workspaceId,
       assistantId,
       accountId = null,
+      apiKeyId = null,
       thread: threadParams,
       options,
       stream,
     }) {
-      const { assistant, onRunCreated } = await findAssistant(workspaceId, assistantId, accountId);
-      const configuration = configure(assistant, options);
+      const found = await findAssistant(workspaceId, assistantId, accountId);
+      const configuration = configure(found, options);
       await checkToolResources(repositories, { workspaceId, resources: threadParams.toolResources });
       await checkMessages(workspaceId, threadParams.messages, 'thread.messages');
       let thread: Thread | undefined;
@@ -357,11 +376,13 @@ export function createRunEngine({
             workspaceId,
             threadId: thread.id,
             assistantId,
+            accountId,
+            apiKeyId,
             identity,
             expiresAt: null,
             ...configuration,
           });
-          await onRunCreated?.(run, trx);
+          await found.onRunCreated?.(run, trx);
           return run;
         }),
       );

@@ -86,24 +86,72 @@ export interface RunEventSubscription extends AsyncIterable<RunEvent> {
  * triggers the events.
  */
 export async function subscribeToRun(bus: EventBus, runId: string): Promise<RunEventSubscription> {
+  let unsubscribe: Unsubscribe | undefined;
+  const queue = eventQueue(() => unsubscribe?.());
+  unsubscribe = await bus.subscribe(runChannel(runId), (event) => queue.push(event as RunEvent));
+  return { close: queue.finish, [Symbol.asyncIterator]: () => queue.events() };
+}
+
+/**
+ * Two readers of one subscription, each with every event from where it began: the first is read
+ * by whoever must follow the run to its end, the second may be dropped (closed) early, which
+ * neither stops the first nor the subscription. Closing both closes the source.
+ */
+export function teeRunEvents(source: RunEventSubscription): [RunEventSubscription, RunEventSubscription] {
+  let open = 2;
+  const finishOne = () => {
+    open -= 1;
+    if (open === 0) source.close();
+  };
+  const queues = [eventQueue(finishOne), eventQueue(finishOne)] as const;
+  void (async () => {
+    try {
+      for await (const event of source) for (const queue of queues) queue.push(event);
+      for (const queue of queues) queue.finish();
+    } catch (error) {
+      for (const queue of queues) queue.finish(error instanceof Error ? error : new Error(String(error)));
+    }
+  })();
+  const reader = (queue: EventQueue): RunEventSubscription => ({
+    close(error?: Error) {
+      // With an error, what was buffered is still read first (as subscribeToRun does).
+      if (!error) queue.clear();
+      queue.finish(error);
+    },
+    [Symbol.asyncIterator]: () => queue.events(),
+  });
+  return [reader(queues[0]), reader(queues[1])];
+}
+
+type EventQueue = ReturnType<typeof eventQueue>;
+
+/**
+ * Run events buffered until read. `finish` ends the reading once the buffer is read (with an
+ * error: thrown after it); `onFinish` runs once, on the first finish, also when the reader stops.
+ */
+function eventQueue(onFinish: () => void) {
   const buffered: RunEvent[] = [];
   let wake: (() => void) | undefined;
-  let closed = false;
+  let finished = false;
   let failure: Error | undefined;
-  const unsubscribe: Unsubscribe = await bus.subscribe(runChannel(runId), (event) => {
-    buffered.push(event as RunEvent);
-    wake?.();
-  });
-  const close = (error?: Error) => {
-    if (closed) return;
-    closed = true;
+  const finish = (error?: Error) => {
+    if (finished) return;
+    finished = true;
     failure = error;
-    unsubscribe();
+    onFinish();
     wake?.();
   };
   return {
-    close,
-    async *[Symbol.asyncIterator]() {
+    push(event: RunEvent) {
+      if (finished) return;
+      buffered.push(event);
+      wake?.();
+    },
+    finish,
+    clear() {
+      buffered.length = 0;
+    },
+    async *events(): AsyncGenerator<RunEvent> {
       try {
         for (;;) {
           const next = buffered.shift();
@@ -111,7 +159,7 @@ export async function subscribeToRun(bus: EventBus, runId: string): Promise<RunE
             yield next;
             continue;
           }
-          if (closed) {
+          if (finished) {
             if (failure) throw failure;
             return;
           }
@@ -121,7 +169,7 @@ export async function subscribeToRun(bus: EventBus, runId: string): Promise<RunE
           wake = undefined;
         }
       } finally {
-        close();
+        finish();
       }
     },
   };

@@ -3,9 +3,13 @@
 // A run is a loop of model turns. Each turn assembles the thread into the context window, streams
 // the model's answer as a message step or its tool calls as a tool-calls step, and records usage.
 // Built-in tools (file_search, code_interpreter) run here and the loop goes on; function calls
-// put the run in requires_action and release it. Everything durable is in the rows: a message
-// is written when its turn ends and tool calls and outputs as they happen, so a run resumed after
-// a crash drops only the half-written turn and never runs a tool call twice.
+// put the run in requires_action and release it. Functions the server runs itself (an assistant's
+// toolset: a GPT's browsing and actions) run here too; one that must wait for a person's answer is
+// held back and the run stops, incomplete, listing it in `pendingActions`; the next run on the
+// thread makes the held calls the person answered before its first model turn. Everything
+// durable is in the rows: a message is written when its turn ends (its text so far about every
+// second, for readers that come in the middle) and tool calls and outputs as they happen, so a
+// run resumed after a crash drops only the half-written turn and never runs a tool call twice.
 
 import { newId } from '@atelier/protocol';
 import { AtelierError } from '../errors.js';
@@ -15,11 +19,13 @@ import type {
   LanguageModel,
   OutputConstraint,
   ToolDefinition,
+  Usage,
 } from '../inference/spec.js';
 import type {
   AssistantTool,
   Attachment,
   ContextRecord,
+  HeldCall,
   LastError,
   MessageContent,
   ResponseFormatOption,
@@ -35,10 +41,21 @@ import type { Repositories } from '../storage/repositories.js';
 import type { BuiltInTools } from '../tools/spec.js';
 import { annotate, type SearchTurn } from './citations.js';
 import type { EventBus } from './event-bus.js';
+import type { ImageInputs } from './image-inputs.js';
 import { closeOpenWork } from './run-closing.js';
 import { type RunEvent, runChannel } from './run-events.js';
 import { REQUIRES_ACTION_TIMEOUT_SECONDS } from './run-state.js';
-import { runBuiltInCall, ToolUnavailableError, toolDefinitions, toolModeFor } from './run-tools.js';
+import {
+  RESERVED_FUNCTION_NAMES,
+  type RunToolset,
+  type RunToolsets,
+  runBuiltInCall,
+  type ServerCallOutcome,
+  type ServerFunctions,
+  ToolUnavailableError,
+  toolDefinitions,
+  toolModeFor,
+} from './run-tools.js';
 import { assembleContext, type ToolRound } from './thread-context.js';
 import type { Summarizer } from './thread-summarizer.js';
 import type { TokenCounter } from './token-counter.js';
@@ -50,9 +67,23 @@ export interface RunExecutorDeps {
   readonly tools: BuiltInTools;
   readonly counter: TokenCounter;
   readonly summarizer?: Summarizer | undefined;
+  /** What runs on assistants of another kind (GPTs) bring of their own when they execute. */
+  readonly toolsets?: Partial<RunToolsets> | undefined;
+  /** Where a vision model's image files come from; none: it is told an image is there. */
+  readonly images?: ImageInputs | undefined;
   readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, details?: object) => void;
+  /** Told of each model call a run makes (its turns, its thread's summaries): the usage ledger. */
+  readonly recordUsage?: ((call: RunModelCall) => void) | undefined;
   /** Unix seconds. */
   readonly now?: () => number;
+}
+
+/** One model call made for a run: counted against the run's workspace, key and person. */
+export interface RunModelCall {
+  readonly run: Run;
+  /** The served model that answered. */
+  readonly model: string;
+  readonly usage: Usage;
 }
 
 /** Why a worker stopped a run it holds. */
@@ -68,6 +99,8 @@ export class RunStopped extends Error {
 export const MAX_TURNS = 24;
 /** Claims of a run in a row without it reaching a checkpoint: more mean it keeps crashing. */
 export const MAX_RESUMES = 2;
+/** How often the text of an answer being written is saved to its message (ms). */
+const PARTIAL_SAVE_INTERVAL_MS = 1000;
 
 const ACTIVE = ['in_progress', 'cancelling'] as const;
 
@@ -135,7 +168,22 @@ export async function executeRun(
     await end('cancelled');
   }
 
+  // Set once the run's toolset is known (first thing in the try below).
+  let toolset: RunToolset | null = null;
+  let serverFunctions: ServerFunctions | null = null;
+  const clientFunctions = new Set(
+    run.tools.flatMap((tool) => (tool.type === 'function' ? [tool.function.name] : [])),
+  );
+  /** A call of a function the server runs (the client's own function of that name wins). */
+  const isServerCall = (call: ToolCall): call is Extract<ToolCall, { type: 'function' }> =>
+    call.type === 'function' &&
+    !clientFunctions.has(call.name) &&
+    !RESERVED_FUNCTION_NAMES.has(call.name) &&
+    serverFunctions?.has(call.name) === true;
+
   try {
+    toolset = (await deps.toolsets?.toolset?.({ run, signal })) ?? null;
+    serverFunctions = toolset?.functions ?? null;
     if (claimed.resumed) {
       if (run.attempts > MAX_RESUMES + 1) {
         await fail({
@@ -165,9 +213,20 @@ export async function executeRun(
       });
       return;
     }
-    const definitions = toolDefinitions(run.tools);
+    const definitions = [
+      ...toolDefinitions(run.tools),
+      ...(serverFunctions && model.info.capabilities.tools
+        ? serverFunctions.definitions.filter(
+            (definition) =>
+              !clientFunctions.has(definition.name) && !RESERVED_FUNCTION_NAMES.has(definition.name),
+          )
+        : []),
+    ];
     const pendingImages: string[] = [];
     const writtenFiles: { fileId: string; path: string }[] = [];
+    if (serverFunctions && !claimed.resumed && (await repos.runSteps.forRun(run.id)).length === 0) {
+      await replayHeldCalls(serverFunctions);
+    }
 
     for (;;) {
       const reason = stopReason();
@@ -250,9 +309,9 @@ export async function executeRun(
         await repos.runSteps.remove(step.id);
         continue;
       }
-      // Built-in calls that may or may not have run are not run again: the model is told.
+      // Calls the server makes that may or may not have run are not run again: the model is told.
       const settled = calls.map((call) =>
-        call.type !== 'function' && call.output === null
+        (call.type !== 'function' || isServerCall(call)) && call.output === null
           ? { ...call, output: 'The tool call was interrupted by a server restart and was not completed.' }
           : call,
       );
@@ -269,6 +328,16 @@ export async function executeRun(
     await publish({ type: 'run', event: 'in_progress', run });
     // The answer was written and only the run's own end was lost: end it now, don't answer twice.
     const last = (await repos.runSteps.forRun(run.id)).at(-1);
+    // So was the stop for a person's answer to calls the last round held back.
+    if (
+      last?.details.type === 'tool_calls' &&
+      last.status === 'completed' &&
+      last.details.toolCalls.some((call) => run.pendingActions.some((held) => held.toolCallId === call.id)) &&
+      !last.details.toolCalls.some((call) => call.type === 'function' && !isServerCall(call))
+    ) {
+      await end('incomplete');
+      return 'done';
+    }
     if (last?.details.type === 'message_creation' && last.status === 'completed') {
       const message = await repos.messages.findById(last.details.messageId);
       const cut = message?.status === 'incomplete' && run.maxCompletionTokens !== null;
@@ -338,16 +407,26 @@ export async function executeRun(
         messages: repos.messages,
         threads: repos.threads,
         threadId: run.threadId,
-        instructions: run.instructions,
+        instructions: [run.instructions, toolset?.instructions ?? '']
+          .filter((part) => part.trim() !== '')
+          .join('\n\n'),
         tools: definitions,
         toolRounds: rounds,
         truncation: run.truncationStrategy,
         maxPromptTokens: run.maxPromptTokens,
         completionReserve: reserve,
         summarizer: deps.summarizer,
+        images: deps.images?.forWorkspace(run.workspaceId),
         signal,
       });
       usage = addUsage(usage, context.summaryUsage);
+      // A summary of the thread's oldest messages is a call of the run's own model.
+      if (context.summaryUsage.promptTokens + context.summaryUsage.completionTokens > 0)
+        deps.recordUsage?.({
+          run,
+          model: model.info.id,
+          usage: { ...context.summaryUsage, cachedPromptTokens: 0 },
+        });
       if (context.kind === 'too-long') {
         if (context.reason === 'max_prompt_tokens') {
           await end('incomplete', {
@@ -462,39 +541,56 @@ export async function executeRun(
       run,
       thread?.toolResources ?? {},
       await repos.messages.attachments(run.threadId),
+      toolset?.resourcesWorkspaceId ?? run.workspaceId,
     );
+    const held: HeldCall[] = [];
     for (const [index, call] of calls.entries()) {
-      if (call.type === 'function') continue;
+      if (call.type === 'function' && !isServerCall(call)) continue;
       const stop = stopReason();
       if (stop) throw new RunStopped(stop);
       let done: ToolCall;
-      try {
-        const result = await runBuiltInCall(call, {
-          tools: deps.tools,
-          workspaceId: run.workspaceId,
-          threadId: run.threadId,
-          turn,
-          vectorStoreIds: resources.vectorStoreIds,
-          searchFileIds: resources.searchFileIds,
-          codeFileIds: resources.codeFileIds,
-          fileSearchOptions: fileSearchOptions(run.tools),
-          ...(call.type === 'file_search' ? { userMessage: await newestUserText(run.threadId) } : {}),
-          signal,
-        });
-        done = result.call;
-        pendingImages.push(...result.imageFileIds);
-        writtenFiles.push(...result.files);
-      } catch (error) {
-        if (error instanceof ToolUnavailableError) {
-          await fail({ code: 'server_error', message: error.message });
-          return 'ended';
+      if (call.type === 'function') {
+        const outcome = await callServerFunction(serverFunctions!, call);
+        done = { ...call, output: outcome.output };
+        if (outcome.type === 'held') {
+          held.push({
+            toolCallId: call.id,
+            name: call.name,
+            arguments: call.arguments,
+            heldAt: now(),
+            pending: outcome.pending,
+          });
         }
-        if (signal.aborted) throw new RunStopped(stopReason() ?? 'shutdown');
-        deps.log('warn', 'a built-in tool call failed', { runId: run.id, tool: call.type, err: error });
-        done = {
-          ...call,
-          output: `The ${call.type} tool failed: ${error instanceof Error ? error.message : String(error)}`,
-        };
+      } else {
+        try {
+          const result = await runBuiltInCall(call, {
+            tools: deps.tools,
+            workspaceId: run.workspaceId,
+            threadId: run.threadId,
+            turn,
+            vectorStoreIds: resources.vectorStoreIds,
+            knowledge: resources.knowledge,
+            searchFileIds: resources.searchFileIds,
+            codeFileIds: resources.codeFileIds,
+            fileSearchOptions: fileSearchOptions(run.tools),
+            ...(call.type === 'file_search' ? { userMessage: await newestUserText(run.threadId) } : {}),
+            signal,
+          });
+          done = result.call;
+          pendingImages.push(...result.imageFileIds);
+          writtenFiles.push(...result.files);
+        } catch (error) {
+          if (error instanceof ToolUnavailableError) {
+            await fail({ code: 'server_error', message: error.message });
+            return 'ended';
+          }
+          if (signal.aborted) throw new RunStopped(stopReason() ?? 'shutdown');
+          deps.log('warn', 'a built-in tool call failed', { runId: run.id, tool: call.type, err: error });
+          done = {
+            ...call,
+            output: `The ${call.type} tool failed: ${error instanceof Error ? error.message : String(error)}`,
+          };
+        }
       }
       calls[index] = done;
       // Saved call by call: a restart must not run a finished call again.
@@ -502,8 +598,11 @@ export async function executeRun(
       if (!current) throw new RunStopped('lost');
       await publish({ type: 'step-delta', stepId: step.id, toolCall: outputDelta(done, index) });
     }
+    // Calls held for a person's answer are listed on the run, for the client to ask them.
+    if (held.length > 0) await update({ pendingActions: [...run.pendingActions, ...held] });
     const functions = calls.filter(
-      (call): call is Extract<ToolCall, { type: 'function' }> => call.type === 'function',
+      (call): call is Extract<ToolCall, { type: 'function' }> =>
+        call.type === 'function' && !isServerCall(call),
     );
     if (functions.length > 0) {
       await requireAction(functions);
@@ -511,7 +610,107 @@ export async function executeRun(
     }
     const completed = await repos.runSteps.update(step.id, { status: 'completed' });
     if (completed) await publish({ type: 'step', event: 'completed', step: completed });
+    if (held.length > 0) {
+      // The run stops before the model answers; the next run makes the calls once answered.
+      await end('incomplete');
+      return 'ended';
+    }
     return 'again';
+  }
+
+  /** One call of a server-run function; a failure is told to the model, not the end of the run. */
+  async function callServerFunction(
+    functions: ServerFunctions,
+    call: Extract<ToolCall, { type: 'function' }>,
+  ): Promise<ServerCallOutcome> {
+    try {
+      return await functions.call({ id: call.id, name: call.name, arguments: call.arguments }, { signal });
+    } catch (error) {
+      if (signal.aborted) throw new RunStopped(stopReason() ?? 'shutdown');
+      deps.log('warn', 'a server tool call failed', { runId: run.id, tool: call.name, err: error });
+      return {
+        type: 'output',
+        output: `The ${call.name} tool failed: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
+  }
+
+  /**
+   * Opens a new run with the calls the thread's previous run (same assistant, same person) held
+   * back, made now that the person answered: one tool round, before the first model turn. Calls
+   * still unanswered are not made (the model may ask again).
+   */
+  async function replayHeldCalls(functions: ServerFunctions): Promise<void> {
+    const recent = await repos.runs.list({
+      workspaceId: run.workspaceId,
+      threadId: run.threadId,
+      limit: 2,
+      order: 'desc',
+    });
+    const previous = recent.data.find((candidate) => candidate.seq < run.seq);
+    if (
+      !previous ||
+      previous.pendingActions.length === 0 ||
+      previous.assistantId !== run.assistantId ||
+      previous.accountId !== run.accountId
+    ) {
+      return;
+    }
+    const calls: ToolCall[] = [];
+    let step: RunStep | null = null;
+    for (const held of previous.pendingActions) {
+      const stop = stopReason();
+      if (stop) throw new RunStopped(stop);
+      if (clientFunctions.has(held.name) || !functions.has(held.name)) continue;
+      let output: string | null;
+      try {
+        output = await functions.resume(held, { signal });
+      } catch (error) {
+        if (signal.aborted) throw new RunStopped(stopReason() ?? 'shutdown');
+        output = `The ${held.name} tool failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      if (output === null) continue;
+      const call: ToolCall = {
+        type: 'function',
+        id: held.toolCallId,
+        name: held.name,
+        arguments: held.arguments,
+        output,
+      };
+      calls.push(call);
+      // Saved call by call, as any tool round: a made call is never made again.
+      if (!step) {
+        step = await repos.runSteps.create({
+          runId: run.id,
+          threadId: run.threadId,
+          workspaceId: run.workspaceId,
+          assistantId: run.assistantId,
+          details: { type: 'tool_calls', toolCalls: calls },
+        });
+        await publish({ type: 'step', event: 'created', step });
+        await publish({ type: 'step', event: 'in_progress', step });
+      } else {
+        const saved = await repos.runSteps.update(step.id, {
+          details: { type: 'tool_calls', toolCalls: calls },
+        });
+        if (!saved) throw new RunStopped('lost');
+      }
+      await publish({
+        type: 'step-delta',
+        stepId: step.id,
+        toolCall: {
+          type: 'function',
+          index: calls.length - 1,
+          id: call.id,
+          name: call.name,
+          arguments: call.arguments,
+          output: call.output,
+        },
+      });
+    }
+    if (!step) return;
+    const completed = await repos.runSteps.update(step.id, { status: 'completed' });
+    if (completed) await publish({ type: 'step', event: 'completed', step: completed });
   }
 
   /** The text of the thread's newest user message among its last 20 ('' when none). */
@@ -587,7 +786,8 @@ export async function executeRun(
     await publish({ type: 'step', event: 'in_progress', step });
     await publish({ type: 'message', event: 'created', message });
     await publish({ type: 'message', event: 'in_progress', message });
-    const open = { message, step, text: '' };
+    // savedAt 0: its first words are saved at once, then about every second.
+    const open = { message, step, text: '', savedAt: 0 };
     generation.message = open;
     return open;
   }
@@ -641,6 +841,13 @@ export async function executeRun(
                   value: text,
                   ...(open.text === text ? { annotations: [] } : {}),
                 },
+              });
+            }
+            // What is written so far, for readers that come in the middle (a page opened meanwhile).
+            if (Date.now() - open.savedAt >= PARTIAL_SAVE_INTERVAL_MS) {
+              open.savedAt = Date.now();
+              await repos.messages.update(open.message.id, {
+                content: [{ type: 'text', text: open.text, annotations: [] }],
               });
             }
             break;
@@ -698,6 +905,7 @@ export async function executeRun(
             break;
           }
           case 'finish':
+            deps.recordUsage?.({ run, model: model.info.id, usage: event.usage });
             generation.finishReason = event.reason;
             generation.usage = {
               promptTokens: event.usage.promptTokens,
@@ -736,6 +944,8 @@ interface OpenMessage {
   readonly message: Message;
   readonly step: RunStep;
   text: string;
+  /** When its text was last written to its row (ms). */
+  savedAt: number;
 }
 
 interface Generation {
@@ -806,32 +1016,50 @@ function fileSearchOptions(tools: readonly AssistantTool[]): {
   };
 }
 
-/** The files and stores the built-in tools of a run may use: the assistant's, the thread's, the messages'. */
+/**
+ * The files and stores the built-in tools of a run may use: the assistant's, the thread's, the
+ * messages'. The assistant's own live in `assistantWorkspaceId` (a GPT's, whoever runs it): when
+ * that is not the run's workspace, its stores are searched there (`knowledge`) and its files,
+ * which a sandbox of the run's workspace cannot read, are left out.
+ */
 function collectResources(
   run: Run,
   threadResources: ToolResources,
   attachments: readonly Attachment[],
-): { vectorStoreIds: string[]; searchFileIds: string[]; codeFileIds: string[] } {
+  assistantWorkspaceId: string,
+): {
+  vectorStoreIds: string[];
+  knowledge: { workspaceId: string; vectorStoreIds: string[] } | undefined;
+  searchFileIds: string[];
+  codeFileIds: string[];
+} {
+  const here = assistantWorkspaceId === run.workspaceId;
+  const assistantStores = run.toolResources.fileSearch?.vectorStoreIds ?? [];
+  const assistantFiles = here ? run.fileIds : [];
   const vectorStoreIds = new Set([
-    ...(run.toolResources.fileSearch?.vectorStoreIds ?? []),
+    ...(here ? assistantStores : []),
     ...(threadResources.fileSearch?.vectorStoreIds ?? []),
   ]);
   const codeFileIds = new Set([
-    ...(run.toolResources.codeInterpreter?.fileIds ?? []),
+    ...(here ? (run.toolResources.codeInterpreter?.fileIds ?? []) : []),
     ...(threadResources.codeInterpreter?.fileIds ?? []),
-    ...run.fileIds,
+    ...assistantFiles,
     ...attachments
       .filter((attachment) => attachment.tools.includes('code_interpreter'))
       .map((attachment) => attachment.fileId),
   ]);
   const searchFileIds = new Set([
-    ...run.fileIds,
+    ...assistantFiles,
     ...attachments
       .filter((attachment) => attachment.tools.includes('file_search'))
       .map((attachment) => attachment.fileId),
   ]);
   return {
     vectorStoreIds: [...vectorStoreIds],
+    knowledge:
+      !here && assistantStores.length > 0
+        ? { workspaceId: assistantWorkspaceId, vectorStoreIds: [...assistantStores] }
+        : undefined,
     searchFileIds: [...searchFileIds],
     codeFileIds: [...codeFileIds],
   };

@@ -2,15 +2,21 @@
 // model every tool is a function: `file_search` takes a query, `code_interpreter` takes Python
 // code. Function tools are run by the client (the run waits in requires_action); built-in tools
 // run here through the tool spec, and a server without one fails the run that calls it, clearly.
+// An assistant of another kind (a GPT) may bring a toolset: its knowledge searched where it
+// lives, and functions the server runs itself (browsing, actions), which may hold a call back
+// until a person answers.
 
 import { AtelierError } from '../errors.js';
-import type { ToolDefinition, ToolMode } from '../inference/spec.js';
+import type { ToolCallRequest, ToolDefinition, ToolMode } from '../inference/spec.js';
 import type {
   AssistantTool,
   FileSearchResult,
+  HeldCall,
+  PendingAction,
   ToolCall,
   ToolChoiceOption,
 } from '../storage/assistants-domain.js';
+import type { Run } from '../storage/repositories/runs-repository.js';
 import type { BuiltInTools } from '../tools/spec.js';
 
 export const FILE_SEARCH_FUNCTION: ToolDefinition = {
@@ -78,13 +84,50 @@ export class ToolUnavailableError extends AtelierError {
   }
 }
 
+export type ServerCallOutcome =
+  | { readonly type: 'output'; readonly output: string }
+  /** Not made: a person must answer first. `output` tells the model so, should it go on. */
+  | { readonly type: 'held'; readonly output: string; readonly pending: PendingAction };
+
+/** Functions the server runs itself for a conversation (a GPT's browsing and actions). */
+export interface ServerFunctions {
+  readonly definitions: readonly ToolDefinition[];
+  has(name: string): boolean;
+  /** A call as the model wrote it. */
+  call(call: ToolCallRequest, options: { readonly signal: AbortSignal }): Promise<ServerCallOutcome>;
+  /**
+   * Makes a call held back earlier, now that the person answered: its output (the response, or
+   * that they declined), or null while they have not answered (it is then not made).
+   */
+  resume(held: HeldCall, options: { readonly signal: AbortSignal }): Promise<string | null>;
+}
+
+/** What a run on an assistant of another kind (a GPT) uses beyond the run's own configuration. */
+export interface RunToolset {
+  /** The workspace the assistant's own tool resources (its knowledge) live in. */
+  readonly resourcesWorkspaceId: string;
+  /** Said to the model after the run's instructions (a plugin's description for the model). */
+  readonly instructions: string | null;
+  readonly functions: ServerFunctions | null;
+}
+
+/** Finds the toolset of a run when it executes (null: the run's configuration is all there is). */
+export interface RunToolsets {
+  toolset(params: { readonly run: Run; readonly signal: AbortSignal }): Promise<RunToolset | null>;
+}
+
 export interface BuiltInCallContext {
   readonly tools: BuiltInTools;
   readonly workspaceId: string;
   readonly threadId: string;
   /** Which model turn of the run this is: numbers the citation marks. */
   readonly turn: number;
+  /** Stores of `workspaceId` (the thread's, and the assistant's when it lives there). */
   readonly vectorStoreIds: readonly string[];
+  /** The assistant's own stores when they live in another workspace (a GPT's knowledge). */
+  readonly knowledge?:
+    | { readonly workspaceId: string; readonly vectorStoreIds: readonly string[] }
+    | undefined;
   /** Files for file_search that are in no vector store (v1 file_ids, attachments). */
   readonly searchFileIds: readonly string[];
   /** Files placed under /mnt/data for the code interpreter. */
@@ -109,23 +152,52 @@ export async function runBuiltInCall(
   if (call.type === 'file_search') {
     const backend = context.tools.fileSearch;
     if (!backend) throw new ToolUnavailableError('file_search');
-    const hits = await backend.search({
-      workspaceId: context.workspaceId,
-      vectorStoreIds: context.vectorStoreIds,
-      fileIds: context.searchFileIds,
+    const maxResults = context.fileSearchOptions.maxNumResults ?? DEFAULT_MAX_RESULTS;
+    const common = {
       query: call.query,
       ...(context.userMessage ? { userMessage: context.userMessage } : {}),
-      maxResults: context.fileSearchOptions.maxNumResults ?? DEFAULT_MAX_RESULTS,
+      maxResults,
       ...(context.fileSearchOptions.scoreThreshold !== undefined
         ? { scoreThreshold: context.fileSearchOptions.scoreThreshold }
         : {}),
       signal: context.signal,
-    });
+    };
+    // Each workspace's stores are searched where they live; the best passages of both win.
+    const knowledge = context.knowledge;
+    const found = await Promise.all([
+      context.vectorStoreIds.length > 0 || context.searchFileIds.length > 0 || !knowledge
+        ? backend.search({
+            ...common,
+            workspaceId: context.workspaceId,
+            vectorStoreIds: context.vectorStoreIds,
+            fileIds: context.searchFileIds,
+          })
+        : [],
+      knowledge && knowledge.vectorStoreIds.length > 0
+        ? backend
+            .search({
+              ...common,
+              workspaceId: knowledge.workspaceId,
+              vectorStoreIds: knowledge.vectorStoreIds,
+              fileIds: [],
+            })
+            .then((hits) =>
+              knowledge.workspaceId === context.workspaceId
+                ? hits
+                : hits.map((hit) => ({ ...hit, private: true as const })),
+            )
+        : [],
+    ]);
+    const hits = found
+      .flat()
+      .sort((a, b) => b.score - a.score)
+      .slice(0, maxResults);
     const results: FileSearchResult[] = hits.map((hit) => ({
       fileId: hit.fileId,
       fileName: hit.fileName,
       score: hit.score,
       text: hit.text,
+      ...('private' in hit ? { private: true as const } : {}),
     }));
     return {
       call: { ...call, results, output: formatSearchResults(results, context.turn) },

@@ -4,11 +4,12 @@ import { describe, expect, it } from 'vitest';
 import type { GenerateEvent, LanguageModel } from '../inference/spec.js';
 import type { Message } from '../storage/repositories/messages-repository.js';
 import type { ThreadSummary } from '../storage/repositories/threads-repository.js';
+import type { ImageLoader } from './image-inputs.js';
 import { assembleContext } from './thread-context.js';
 import type { Summarizer } from './thread-summarizer.js';
 import { TokenCounter } from './token-counter.js';
 
-function wordModel(contextLength: number): LanguageModel {
+function wordModel(contextLength: number, { vision = false }: { vision?: boolean } = {}): LanguageModel {
   return {
     info: {
       id: 'words',
@@ -21,7 +22,7 @@ function wordModel(contextLength: number): LanguageModel {
         completions: true,
         embeddings: false,
         tools: true,
-        vision: false,
+        vision,
         json: true,
       },
       fingerprint: 'fp_test',
@@ -245,5 +246,109 @@ describe('assembleContext', () => {
     const sent = context.messages.at(-1) as unknown as { content: { text: string }[] };
     expect(sent.content[0]!.text).toMatch(/^start word[\s\S]*characters omitted[\s\S]*word end$/);
     expect(context.record.estimatedPromptTokens).toBeLessThanOrEqual(context.record.budgetTokens);
+  });
+
+  describe('images', () => {
+    /** A thread whose newest message asks about a photo (an uploaded file) and a picture by URL. */
+    function photoThread(): ReturnType<typeof memoryStore> {
+      const { messages } = thread(2);
+      messages.push({
+        ...messages[0]!,
+        id: 'msg_photo',
+        seq: 3,
+        content: [
+          { type: 'text', text: 'What is in these?', annotations: [] },
+          { type: 'image_file', fileId: 'file-photo' },
+          { type: 'image_url', url: 'https://example.com/hive.jpg', detail: 'low' },
+        ],
+      });
+      return memoryStore(messages);
+    }
+    const loads: string[] = [];
+    const loader: ImageLoader = async ({ fileId }) => {
+      loads.push(fileId);
+      return fileId === 'file-photo'
+        ? { type: 'image', url: 'data:image/png;base64,iVBORw0KGgo=', bytes: 8 }
+        : { type: 'unavailable', reason: 'the file no longer exists' };
+    };
+
+    it('sends a vision model the images of what it is sent, loaded then, in their place', async () => {
+      loads.length = 0;
+      const context = await assembleContext({
+        ...base,
+        model: wordModel(4096, { vision: true }),
+        ...photoThread(),
+        images: loader,
+      });
+      if (context.kind !== 'fits') throw new Error('does not fit');
+      expect(context.messages.at(-1)).toEqual({
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is in these?' },
+          { type: 'image', url: 'data:image/png;base64,iVBORw0KGgo=' },
+          { type: 'image', url: 'https://example.com/hive.jpg' },
+        ],
+      });
+      expect(loads).toEqual(['file-photo']);
+      // The images count in the estimate: a typical high-detail image and a low-detail one.
+      const plain = await assembleContext({ ...base, model: wordModel(4096), ...photoThread() });
+      if (plain.kind !== 'fits') throw new Error('does not fit');
+      expect(context.record.estimatedPromptTokens).toBeGreaterThan(plain.record.estimatedPromptTokens + 765);
+    });
+
+    it('tells a model without vision that an image is there, and loads nothing', async () => {
+      loads.length = 0;
+      const context = await assembleContext({
+        ...base,
+        model: wordModel(4096),
+        ...photoThread(),
+        images: loader,
+      });
+      if (context.kind !== 'fits') throw new Error('does not fit');
+      expect(context.messages.at(-1)).toEqual({
+        role: 'user',
+        content: [
+          {
+            type: 'text',
+            text: [
+              'What is in these?',
+              '[image file file-photo: not shown, this model cannot see images]',
+              '[image https://example.com/hive.jpg: not shown, this model cannot see images]',
+            ].join('\n'),
+          },
+        ],
+      });
+      expect(loads).toEqual([]);
+    });
+
+    it('loads only the images of the messages that fit, and says which could not be sent', async () => {
+      loads.length = 0;
+      const { messages } = thread(200, 30);
+      messages[0] = { ...messages[0]!, content: [{ type: 'image_file', fileId: 'file-old' }] };
+      messages[198] = {
+        ...messages[198]!,
+        content: [
+          { type: 'text', text: 'And this one?', annotations: [] },
+          { type: 'image_file', fileId: 'file-gone' },
+        ],
+      };
+      const context = await assembleContext({
+        ...base,
+        model: wordModel(4096, { vision: true }),
+        ...memoryStore(messages),
+        images: loader,
+      });
+      if (context.kind !== 'fits') throw new Error('does not fit');
+      expect(context.record.includedMessages).toBeLessThan(200);
+      expect(loads).toEqual(['file-gone']);
+      const question = context.messages.find(
+        (message) =>
+          message.role === 'user' &&
+          message.content.some((part) => part.type === 'text' && part.text.startsWith('And this one?')),
+      );
+      expect(question?.content).toEqual([
+        { type: 'text', text: 'And this one?\n[image file file-gone: not sent, the file no longer exists]' },
+      ]);
+    });
   });
 });

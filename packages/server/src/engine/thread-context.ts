@@ -6,16 +6,21 @@
 // `auto`, what falls out is replaced by a rolling summary made by the model itself, kept per
 // thread so each run only summarizes what newly fell out. A single message longer than the whole
 // budget is cut in the middle. The result says exactly what was sent (a ContextRecord).
+//
+// A model that can see gets the images of the messages it is sent (uploaded files loaded from the
+// blob store only then, see image-inputs.ts); one that cannot gets a line saying an image is there.
 
 import type { ChatMessage, LanguageModel, ToolDefinition, UserContent } from '../inference/spec.js';
 import type {
   ContextRecord,
+  MessageContent,
   TokenUsage,
   ToolCall,
   TruncationStrategy,
 } from '../storage/assistants-domain.js';
 import type { Message, MessagesRepository } from '../storage/repositories/messages-repository.js';
 import type { ThreadSummary, ThreadsRepository } from '../storage/repositories/threads-repository.js';
+import { type ImageLoader, MAX_PROMPT_IMAGE_BYTES } from './image-inputs.js';
 import { SUMMARY_PROMPT_OVERHEAD_TOKENS, type Summarizer } from './thread-summarizer.js';
 import { MESSAGE_OVERHEAD_TOKENS, type TokenCounter } from './token-counter.js';
 
@@ -42,6 +47,11 @@ export interface AssembleContextOptions {
   readonly summarizer?: Summarizer | undefined;
   /** Summarization calls one assembly may make to catch up with a thread that grew a lot. */
   readonly maxSummaryCalls?: number;
+  /**
+   * Loads the thread's image files for a model that can see. Absent: a vision model gets a line
+   * in their place (as a model without vision always does).
+   */
+  readonly images?: ImageLoader | undefined;
   readonly signal?: AbortSignal;
 }
 
@@ -74,9 +84,13 @@ const TOOL_ROUNDS_SHARE = 0.6;
 const CUT_NOTE = "\n[… the rest of this output was cut to fit the model's context window …]";
 /** Below this, a model's context is too small to spend any of it on a summary. */
 const SUMMARY_MIN_CONTEXT = 1024;
+/** What an image costs a vision model, as OpenAI counts it: low detail, and a typical high-detail one. */
+const IMAGE_TOKENS_LOW = 85;
+const IMAGE_TOKENS = 765;
 
 export async function assembleContext(options: AssembleContextOptions): Promise<AssembledContext> {
   const { model, counter, truncation, maxPromptTokens, completionReserve } = options;
+  const vision = model.info.capabilities.vision;
   const contextLength = model.info.contextLength;
   const contextLimit = Math.max(0, contextLength - completionReserve);
   const limit = maxPromptTokens === null ? contextLimit : Math.min(contextLimit, maxPromptTokens);
@@ -117,11 +131,13 @@ export async function assembleContext(options: AssembleContextOptions): Promise<
     for (const message of page) {
       cursor = message.seq;
       if (kept.length >= maxMessages) break walk;
-      const text = renderText(message);
+      const text = renderText(message, vision);
       const tokens =
         (message.status === 'in_progress'
           ? await counter.count(model, text)
-          : await counter.countCached(model, message.id, text)) + MESSAGE_OVERHEAD_TOKENS;
+          : await counter.countCached(model, vision ? `${message.id}:vision` : message.id, text)) +
+        imageTokens(message, vision) +
+        MESSAGE_OVERHEAD_TOKENS;
       if (used + tokens > available) {
         if (kept.length > 0) break walk;
         // The newest message alone is longer than the budget: send its beginning and end.
@@ -192,6 +208,8 @@ export async function assembleContext(options: AssembleContextOptions): Promise<
   const chatMessages: ChatMessage[] = [];
   if (options.instructions) chatMessages.push({ role: 'system', content: options.instructions });
   if (summary) chatMessages.push({ role: 'system', content: summaryMessage(summary) });
+  // Only now, for what is sent, the images: newest first, so the newest win the prompt's limit.
+  const images = vision ? await loadImages(kept, options.images) : new Map<MessageContent, UserContent>();
   const ordered = kept.reverse();
   let roundIndex = 0;
   for (const item of ordered) {
@@ -199,7 +217,7 @@ export async function assembleContext(options: AssembleContextOptions): Promise<
       chatMessages.push(...renderRound(rounds[roundIndex]!));
       roundIndex++;
     }
-    chatMessages.push(toChatMessage(item.message, item.text, model.info.capabilities.vision));
+    chatMessages.push(toChatMessage(item, vision, images, shortened.includes(item.message.id)));
   }
   for (; roundIndex < rounds.length; roundIndex++) chatMessages.push(...renderRound(rounds[roundIndex]!));
 
@@ -389,30 +407,103 @@ export function callArguments(call: ToolCall): string {
   }
 }
 
-/** The text of a message as the model reads it: its text parts, and placeholders for what it cannot see. */
-export function renderText(message: Message): string {
+/**
+ * The text of a message as the model reads it: its text parts, and a line for each image, except
+ * for the images a vision model is sent as images (a user's).
+ */
+export function renderText(message: Message, vision = false): string {
+  const seen = vision && message.role === 'user';
   return message.content
-    .map((part) => {
-      if (part.type === 'text') return part.text;
-      if (part.type === 'image_url')
-        return `[image: ${part.url.startsWith('data:') ? 'inline image' : part.url}]`;
-      return `[image file ${part.fileId}]`;
+    .flatMap((part) => {
+      if (part.type === 'text') return [part.text];
+      if (seen) return [];
+      if (message.role === 'assistant') return [`[image ${imageName(part)}]`];
+      return [`[image ${imageName(part)}: not shown, this model cannot see images]`];
     })
     .join('\n');
 }
 
-function toChatMessage(message: Message, text: string, vision: boolean): ChatMessage {
-  if (message.role === 'assistant') return { role: 'assistant', content: text, toolCalls: [] };
-  const hasImages = message.content.some((part) => part.type === 'image_url');
-  if (!vision || !hasImages) return { role: 'user', content: [{ type: 'text', text }] };
-  const parts: UserContent[] = message.content.map((part) =>
-    part.type === 'text'
-      ? { type: 'text', text: part.text }
-      : part.type === 'image_url'
-        ? { type: 'image', url: part.url }
-        : { type: 'text', text: `[image file ${part.fileId}]` },
+function imageName(part: Exclude<MessageContent, { type: 'text' }>): string {
+  if (part.type === 'image_file') return `file ${part.fileId}`;
+  return part.url.startsWith('data:') ? '(inline)' : part.url;
+}
+
+/** What the images a vision model is sent with a message cost (the text is counted apart). */
+function imageTokens(message: Message, vision: boolean): number {
+  if (!vision || message.role !== 'user') return 0;
+  return message.content.reduce(
+    (sum, part) =>
+      part.type === 'text' ? sum : sum + (part.detail === 'low' ? IMAGE_TOKENS_LOW : IMAGE_TOKENS),
+    0,
   );
-  return { role: 'user', content: parts };
+}
+
+/**
+ * The image parts of the user messages to send, as image content: URLs as they are, files loaded
+ * (newest first, within the prompt's limit), or a line saying why one was left out.
+ */
+async function loadImages(
+  kept: readonly { message: Message }[],
+  load: ImageLoader | undefined,
+): Promise<Map<MessageContent, UserContent>> {
+  const images = new Map<MessageContent, UserContent>();
+  let room = MAX_PROMPT_IMAGE_BYTES;
+  for (const { message } of kept) {
+    if (message.role !== 'user') continue;
+    for (const part of message.content) {
+      if (part.type === 'image_url') images.set(part, { type: 'image', url: part.url });
+      if (part.type !== 'image_file') continue;
+      const loaded = load
+        ? await load({ fileId: part.fileId, maxBytes: room })
+        : { type: 'unavailable' as const, reason: 'images cannot be loaded here' };
+      if (loaded.type === 'image') {
+        room -= loaded.bytes;
+        images.set(part, { type: 'image', url: loaded.url });
+      } else {
+        images.set(part, { type: 'text', text: `[image file ${part.fileId}: not sent, ${loaded.reason}]` });
+      }
+    }
+  }
+  return images;
+}
+
+function toChatMessage(
+  item: { message: Message; text: string },
+  vision: boolean,
+  images: ReadonlyMap<MessageContent, UserContent>,
+  shortened: boolean,
+): ChatMessage {
+  const { message, text } = item;
+  if (message.role === 'assistant') return { role: 'assistant', content: text, toolCalls: [] };
+  const hasImages = message.content.some((part) => part.type !== 'text');
+  if (!vision || !hasImages) return { role: 'user', content: [{ type: 'text', text }] };
+  // A message cut to fit keeps its images after what is left of its text.
+  const parts: UserContent[] = shortened
+    ? [{ type: 'text', text }, ...message.content.flatMap((part) => [images.get(part)].filter(isContent))]
+    : message.content.flatMap((part) =>
+        part.type === 'text'
+          ? [{ type: 'text' as const, text: part.text }]
+          : [images.get(part)].filter(isContent),
+      );
+  return { role: 'user', content: joinTexts(parts) };
+}
+
+/** Text next to text is one part (a line apart): a model reads it as it would a text message. */
+function joinTexts(parts: readonly UserContent[]): UserContent[] {
+  const joined: UserContent[] = [];
+  for (const part of parts) {
+    const last = joined.at(-1);
+    if (part.type === 'text' && last?.type === 'text') {
+      joined[joined.length - 1] = { type: 'text', text: `${last.text}\n${part.text}` };
+    } else {
+      joined.push(part);
+    }
+  }
+  return joined;
+}
+
+function isContent(part: UserContent | undefined): part is UserContent {
+  return part !== undefined;
 }
 
 /** Keeps the beginning and the end of `text` so that it fits `maxTokens`. */

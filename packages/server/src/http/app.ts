@@ -10,6 +10,7 @@ import type { AccountServices } from '../platform/account-services.js';
 import type { FilesService } from '../platform/files-service.js';
 import type { GptsService } from '../platform/gpts-service.js';
 import type { ApiKeyVerifier } from '../platform/principal.js';
+import type { UsageLedger } from '../platform/usage-ledger.js';
 import type { VectorStoresService } from '../platform/vector-stores-service.js';
 import type { Repositories } from '../storage/repositories.js';
 import { createAuthHook } from './auth.js';
@@ -29,6 +30,7 @@ import { registerFiles } from './routes/files.js';
 import type { GptChatServices } from './routes/gpts-chat-completions.js';
 import { registerHealth } from './routes/health.js';
 import { registerModels } from './routes/models.js';
+import { registerOrganizationUsage } from './routes/organization-usage.js';
 import { registerThreads } from './routes/threads.js';
 import { registerThreadsMessages } from './routes/threads-messages.js';
 import { registerThreadsMessagesFiles } from './routes/threads-messages-files.js';
@@ -58,6 +60,8 @@ export interface AppServices {
   readonly webRoot?: string | undefined;
   /** Behind a reverse proxy: take the client address and https from X-Forwarded-*. */
   readonly trustProxy?: boolean;
+  /** Counts what each request to a model used; read back through the Usage API. */
+  readonly usage?: UsageLedger | undefined;
 }
 
 export async function buildApp({
@@ -71,6 +75,7 @@ export async function buildApp({
   gpts = undefined,
   webRoot = undefined,
   trustProxy = false,
+  usage = undefined,
 }: AppServices): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is Fastify's logger; the cast keeps the app typed with the base interface.
@@ -107,10 +112,11 @@ export async function buildApp({
   registerHealth(app);
   await app.register(async (v1) => {
     v1.addHook('onRequest', createAuthHook({ verifier, sessions: accountServices?.sessions }));
-    registerModels(v1, { registry });
-    registerChatCompletions(v1, { registry, gpts });
-    registerCompletions(v1, { registry });
-    registerEmbeddings(v1, { registry });
+    registerModels(v1, { registry, gpts: gpts?.gpts });
+    registerChatCompletions(v1, { registry, gpts, usage });
+    registerCompletions(v1, { registry, usage });
+    registerEmbeddings(v1, { registry, usage });
+    if (usage) registerOrganizationUsage(v1, { usage });
     if (knowledge) {
       // Uploads stream through the blob store; 1 byte over the limit lets the store report it.
       await v1.register(multipart, {

@@ -6,10 +6,12 @@
 // retries) hands over to the next of the model's fallbacks.
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { ModelRegistry, ModelRoute } from '../inference/model-registry.js';
-import type { PassThroughCall, PassThroughEndpoint, PassThroughResponse } from '../inference/spec.js';
+import type { PassThroughCall, PassThroughEndpoint, PassThroughResponse, Usage } from '../inference/spec.js';
+import type { UsageLedger } from '../platform/usage-ledger.js';
 import { findModelField, type ModelField, withModel } from './json-model-field.js';
 import type { ParseJson } from './raw-json-body.js';
 import { relayUpstreamResponse } from './relay-upstream-response.js';
+import { UpstreamUsage } from './usage-meter.js';
 
 export interface LocalRequest {
   /** The parsed body, not yet validated. */
@@ -18,6 +20,8 @@ export interface LocalRequest {
   readonly route: ModelRoute | undefined;
   readonly request: FastifyRequest;
   readonly reply: FastifyReply;
+  /** Counts what the request used, in the usage ledger (the served model's id). */
+  readonly recordUsage: (model: string, usage: Usage) => void;
 }
 
 export interface DispatchOptions {
@@ -26,14 +30,34 @@ export interface DispatchOptions {
   readonly parseJson: ParseJson;
   /** Serves a model Atelier runs itself (validation, engine, rendering). */
   readonly serveLocally: (local: LocalRequest) => Promise<unknown>;
+  /** Where what each request used is counted (none: not counted). */
+  readonly usage?: UsageLedger | undefined;
 }
 
 export function dispatchByModel({
   registry,
   endpoint,
   parseJson,
-  serveLocally,
+  serveLocally: serve,
+  usage = undefined,
 }: DispatchOptions): RouteHandlerMethod {
+  const serveLocally = (local: Omit<LocalRequest, 'recordUsage'>) =>
+    serve({
+      ...local,
+      recordUsage: (model, used) => {
+        const principal = local.request.principal;
+        if (!usage || !principal) return;
+        usage.record({
+          principal,
+          model,
+          endpoint,
+          inputTokens: used.promptTokens,
+          cachedInputTokens: used.cachedPromptTokens,
+          outputTokens: used.completionTokens,
+          estimated: false,
+        });
+      },
+    });
   return async function dispatch(request, reply) {
     const bytes = Buffer.isBuffer(request.body) ? request.body : undefined;
     let field: ModelField | undefined = bytes ? findModelField(bytes) : undefined;
@@ -95,18 +119,31 @@ export function dispatchByModel({
           continue;
         }
         if (gone) {
-          response.body.destroy();
+          response.destroy();
           return clientGone(reply);
         }
         if (!last && (response.status === 429 || response.status >= 500)) {
-          response.body.resume();
+          response.discard();
           request.log.warn(
             { model: candidate.id, next: candidates[index + 1]!.id, status: response.status },
             'upstream failed before the first byte; trying the fallback',
           );
           continue;
         }
-        return relayUpstreamResponse(reply, response, routeHeaders(route, candidate));
+        const headers = routeHeaders(route, candidate);
+        const principal = request.principal;
+        if (!usage || !principal || response.status < 200 || response.status >= 300)
+          return relayUpstreamResponse({ reply, response, headers });
+        // Seen as it passes, read once it went out: see usage-meter.ts.
+        const used = new UpstreamUsage();
+        return relayUpstreamResponse({
+          reply,
+          response,
+          headers,
+          inspect: used.inspect,
+          ended: () =>
+            usage.record({ principal, model: candidate.id, endpoint, ...used.tokens({ requestBody: body }) }),
+        });
       }
     } finally {
       raw.off('close', onClose);

@@ -82,12 +82,15 @@ function toWireToolCall(
         type: 'file_search',
         file_search: fileSearchContent
           ? {
-              results: call.results.map((result) => ({
-                file_id: result.fileId,
-                file_name: result.fileName,
-                score: result.score,
-                content: [{ type: 'text', text: result.text }],
-              })),
+              // A GPT's knowledge seen from another workspace stays with the model.
+              results: call.results
+                .filter((result) => !result.private)
+                .map((result) => ({
+                  file_id: result.fileId,
+                  file_name: result.fileName,
+                  score: result.score,
+                  content: [{ type: 'text', text: result.text }],
+                })),
             }
           : {},
       } as ToolCallV2;

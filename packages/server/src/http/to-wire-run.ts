@@ -10,6 +10,7 @@ import {
   toWireToolsV2,
   toWireTruncation,
 } from './to-wire-assistant-options.js';
+import { toWireHeldCall } from './to-wire-pending-action.js';
 
 export function toWireRun(run: Run, version: AssistantsVersion): RunV1 | RunV2 {
   const gpt = parseGptAssistantId(run.assistantId);
@@ -57,6 +58,10 @@ export function toWireRun(run: Run, version: AssistantsVersion): RunV1 | RunV2 {
     max_completion_tokens: run.maxCompletionTokens,
     truncation_strategy: toWireTruncation(run.truncationStrategy),
     response_format: toWireResponseFormat(run.responseFormat),
+    // Calls of a GPT's actions held back for the person's answer (docs/architecture/actions.md).
+    ...(run.pendingActions.length > 0
+      ? { atelier_pending_actions: run.pendingActions.map(toWireHeldCall) }
+      : {}),
   };
   if (version === 'v1') {
     return {

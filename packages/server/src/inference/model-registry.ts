@@ -225,9 +225,12 @@ export class ModelRegistry {
 
   languageModel(id: string): LanguageModel {
     const route = this.route(id);
-    const model = this.models.get(route.id)?.provider.languageModel(route.id);
-    if (!model) throw modelNotFound(id);
-    return model;
+    const served = this.models.get(route.id);
+    const model = served?.provider.languageModel(route.id);
+    if (!served || !model) throw modelNotFound(id);
+    // Callers plan with what the registry says of the model (an operator's context and
+    // capability overrides, e.g. vision), not only with what its provider reported.
+    return model.info === served.info ? model : withInfo(model, served.info);
   }
 
   embeddingModel(id: string): EmbeddingModel {
@@ -310,6 +313,15 @@ function compileDeprecation(rule: ModelRule): Deprecation | undefined {
     deprecationHeader: `@${Math.floor(deprecatedAt)}`,
     sunsetHeader: rule.shutdownAt === null ? undefined : new Date(rule.shutdownAt * 1000).toUTCString(),
   });
+}
+
+function withInfo(model: LanguageModel, info: ModelInfo): LanguageModel {
+  return {
+    info,
+    generate: (request) => model.generate(request),
+    tokenize: (text) => model.tokenize(text),
+    detokenize: (tokens) => model.detokenize(tokens),
+  };
 }
 
 function withOverrides(info: ModelInfo, rule: ModelRule): ModelInfo {

@@ -162,7 +162,35 @@ export interface PassThroughResponse {
   readonly status: number;
   /** Node's raw header list: name, value, name, value… */
   readonly rawHeaders: readonly string[];
+  /** The body comes in HTTP/1.1 chunks (a `framed` sink gets them with their framing). */
+  readonly chunked: boolean;
+  /** The body's bytes as a stream, for readers that want one (made on first use). */
   readonly body: Readable;
+  /** Hands the body to `sink` as it arrives: the other way to read it, instead of `body`. */
+  relay(sink: PassThroughSink): void;
+  /** Goes on after a sink's `write` returned false. */
+  resume(): void;
+  /** Reads the body to its end and drops it (the connection then serves another request). */
+  discard(): void;
+  /** Gives up on the body: the upstream connection is closed, so the upstream sees the abort. */
+  destroy(): void;
+}
+
+/** Where a relayed body goes. */
+export interface PassThroughSink {
+  /**
+   * For a chunked body: true hands on its bytes as the upstream sent them, chunk framing
+   * included, less the last (empty) chunk and any trailers, which whoever ends the body writes;
+   * false hands on the content only.
+   */
+  readonly framed: boolean;
+  /** Sends bytes on; false asks for a pause until `resume()`. */
+  write(bytes: Buffer): boolean;
+  /** Each piece of the content (never framing), as it passes: to look at, not to keep. */
+  inspect?(piece: Buffer): void;
+  end(): void;
+  /** The upstream broke off, or its answer could not be read. */
+  fail(error: Error): void;
 }
 
 /** A pass-through request under way: its answer, or a way to give up on it. */

@@ -198,16 +198,20 @@ export interface ActionsService {
   /**
    * Makes the call: unless `approved` (the person just allowed it), a call that needs consent
    * returns `consent_required` and sends nothing; an OAuth action without a signed-in person
-   * returns `oauth_required`.
+   * returns `oauth_required`. `heldSince` (Unix seconds) marks a call held back earlier for the
+   * person's answer: declined since then, it returns the declined output instead of asking again.
    */
-  invoke(call: ActionCall & { readonly approved?: boolean }): Promise<ActionCallResult>;
+  invoke(
+    call: ActionCall & { readonly approved?: boolean; readonly heldSince?: number },
+  ): Promise<ActionCallResult>;
   /** Records the person's answer to a consent request, then makes the call or tells the model it was declined. */
   answerConsent(call: ActionCall & { readonly decision: ConsentDecision }): Promise<ActionCallResult>;
   /**
-   * Records the person's answer without making the call, for a conversation that asks the model
-   * again (chat completions, the web chat's retry): `always_allow` and `decline` are stored as by
-   * `answerConsent`; `allow_once` becomes a one-time grant that the next matching `invoke` (same
-   * person, GPT, domain and, when given, operation) consumes within `grantTtlSeconds`.
+   * Records the person's answer without making the call, for a conversation that makes it
+   * again (chat completions and the web chat ask the model again; a run's next run makes the call
+   * it held back): `always_allow` and `decline` are stored as by `answerConsent`; `allow_once`
+   * becomes a one-time grant, stored, that exactly one matching `invoke` (same person, GPT,
+   * domain and, when given, operation) consumes within `grantTtlSeconds`, on any node.
    */
   rememberConsent(params: {
     accountId: string;
@@ -281,20 +285,6 @@ export function createActionsService({
   grantTtlSeconds = 600,
   now = systemClock,
 }: CreateActionsServiceOptions): ActionsService {
-  // One-time grants (allow_once answered before the call is retried): kept in this process only,
-  // by `account|scope|domain` → expiry per operation ('' for any operation of the domain).
-  const grants = new Map<string, Map<string, number>>();
-  const grantKey = (accountId: string, scopeId: string, domain: string) =>
-    `${accountId}|${scopeId}|${domain}`;
-  const takeGrant = (key: string, operation: string): boolean => {
-    const held = grants.get(key);
-    if (!held) return false;
-    for (const [name, expiresAt] of held) if (expiresAt <= now()) held.delete(name);
-    const found = held.has(operation) ? operation : held.has('') ? '' : null;
-    if (found !== null) held.delete(found);
-    if (held.size === 0) grants.delete(key);
-    return found !== null;
-  };
   const fetchDocument = createDocumentFetcher({ policy, resolve });
   const specCache = new Map<string, ActionSpec>();
   const refreshing = new Map<string, Promise<string | null>>();
@@ -539,17 +529,33 @@ export function createActionsService({
       }
     }
     if (!call.approved) {
-      const consent = decideConsent({
-        operation,
-        domain,
-        state: await consentState({ record, call }),
-        request,
-      });
-      if (
-        consent.needed &&
-        !takeGrant(grantKey(call.accountId, scopeOf(record, call.gptId), domain), operation.name)
-      ) {
-        return { type: 'consent_required', consent };
+      const state = await consentState({ record, call });
+      const consent = decideConsent({ operation, domain, state, request });
+      if (consent.needed) {
+        // A one-time "Allow" (stored, so any node may take it) lets exactly one call through.
+        const granted = await repository.takeGrant({
+          accountId: call.accountId,
+          scopeId: scopeOf(record, call.gptId),
+          domain,
+          operation: operation.name,
+          at: now(),
+        });
+        if (!granted) {
+          if (
+            call.heldSince !== undefined &&
+            state?.lastDecision === 'decline' &&
+            state.decidedAt >= call.heldSince
+          ) {
+            return completed({
+              output: declinedOutput({ domain, operation: operation.name }),
+              ok: false,
+              status: null,
+              domain,
+              declined: true,
+            });
+          }
+          return { type: 'consent_required', consent };
+        }
       }
     }
     let authHeader: { name: string; value: string } | null = null;
@@ -858,16 +864,13 @@ export function createActionsService({
       }
       const record = await inWorkspace(workspaceId, actionId);
       const operationName = operation === undefined ? '' : operationOf(record, operation).name;
-      const key = grantKey(accountId, scopeOf(record, gptId), record.domain);
+      const consentKey = { accountId, scopeId: scopeOf(record, gptId), domain: record.domain };
       if (decision === 'allow_once') {
         const expiresAt = now() + grantTtlSeconds;
-        const held = grants.get(key) ?? new Map<string, number>();
-        held.set(operationName, expiresAt);
-        grants.set(key, held);
+        await repository.saveGrant({ ...consentKey, operation: operationName, expiresAt });
         return { domain: record.domain, alwaysAllowed: false, grantExpiresAt: expiresAt };
       }
-      if (decision === 'decline') grants.delete(key);
-      const consentKey = { accountId, scopeId: scopeOf(record, gptId), domain: record.domain };
+      if (decision === 'decline') await repository.deleteGrants(consentKey);
       if (operation !== undefined) {
         await recordConsent({
           record,

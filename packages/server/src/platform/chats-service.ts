@@ -5,22 +5,36 @@
 // written to a thread, and a branch that leaves a thread's end starts a new thread with a copy
 // of the conversation so far (docs/decisions/2026-11-25-web-chat-on-runs.md).
 //
+// A chat may talk to a GPT (`gptId`): its runs name the GPT as their assistant (its instructions,
+// knowledge, capabilities and actions, platform/gpts-runs.ts), for whoever may chat with it now;
+// the chat is recorded as a conversation with the GPT under its builder's training choice. An
+// answer whose run stopped at an action call awaiting the person's answer is `pending` until the
+// page answers and continues it (a new run on the same thread makes the answered calls first).
+//
 // A chat someone else owns reads as missing. Temporary chats (one chat, or every new chat while
 // the account's "chat history & training" is off) are never listed, never used for training,
 // and are deleted with their threads 30 days after they were created.
 
+import { gptModelName } from '@atelier/protocol';
 import type { ModelLookup } from '../engine/assistant-checks.js';
 import type { EventBus } from '../engine/event-bus.js';
-import type { NewMessage, RunEngine, RunStart } from '../engine/run-engine.js';
-import { type RunEventSubscription, STREAM_END_STATUSES, subscribeToRun } from '../engine/run-events.js';
+import type { NewMessage, RunEngine, RunOptions, RunStart } from '../engine/run-engine.js';
+import { type RunEventSubscription, STREAM_END_STATUSES, teeRunEvents } from '../engine/run-events.js';
 import { isTerminal } from '../engine/run-state.js';
-import { ConflictError, InvalidRequestError, NotFoundError, PayloadTooLargeError } from '../errors.js';
+import {
+  ConflictError,
+  InvalidRequestError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PermissionDeniedError,
+} from '../errors.js';
 import type { AssistantTool, Attachment, MessageContent } from '../storage/assistants-domain.js';
 import type { AccountPreferences } from '../storage/repositories/account-preferences-repository.js';
 import type { Chat, ChatMessage, ChatSummary, ChatUpdate } from '../storage/repositories/chats-repository.js';
 import type { Run } from '../storage/repositories/runs-repository.js';
 import type { Repositories } from '../storage/repositories.js';
 import type { AccountEvent, AccountEvents, ChatChange } from './account-events.js';
+import type { GptChatTarget, GptSeen, GptsService } from './gpts-service.js';
 
 /** What the server can do for chats beyond answering: the built-in tools it has. */
 export interface ChatCapabilities {
@@ -40,7 +54,7 @@ export interface Question {
 
 /** An answer under way: the messages now in the chat, and the run writing the answer. */
 export interface ChatTurn {
-  readonly chat: Chat;
+  readonly chat: WithGpt<Chat>;
   readonly question: ChatMessage | null;
   readonly answer: ChatMessage;
   readonly runId: string;
@@ -56,6 +70,22 @@ export interface FileFacts {
 
 type Origin = { origin?: string | null | undefined };
 
+/** What chats need of GPTs: who may chat with one, its face, and recording a conversation. */
+export type ChatGpts = Pick<GptsService, 'viewer' | 'get' | 'chatTarget' | 'recordConversation'>;
+
+/** A GPT as its chats show it: the face the person may see now. */
+export interface ChatGptFace {
+  readonly id: string;
+  /** null: the person may no longer see the GPT (deleted, or no longer shared with them). */
+  readonly name: string | null;
+  readonly avatarFileId: string | null;
+  /** Whether the person may chat with it now: answers in its chats need that. */
+  readonly available: boolean;
+}
+
+/** A chat (or its summary) with its GPT's face; null for a plain chat. */
+export type WithGpt<T> = T & { readonly gpt: ChatGptFace | null };
+
 export interface ChatsService {
   readonly capabilities: ChatCapabilities;
   list(params: {
@@ -63,12 +93,19 @@ export interface ChatsService {
     limit: number;
     after?: string | undefined;
     search?: string | undefined;
-  }): Promise<{ readonly data: readonly ChatSummary[]; readonly hasMore: boolean }>;
-  /** The chat as it is now (answers whose run ended meanwhile are brought up to date). */
-  get(accountId: string, chatId: string): Promise<Chat>;
+  }): Promise<{ readonly data: readonly WithGpt<ChatSummary>[]; readonly hasMore: boolean }>;
+  /**
+   * The chat as it is now: answers whose run ended meanwhile are brought up to date, answers
+   * being written have their text so far.
+   */
+  get(accountId: string, chatId: string): Promise<WithGpt<Chat>>;
   create(
     params: {
       accountId: string;
+      /** The session's workspace: where a chat with a GPT is recorded as its conversation. */
+      workspaceId?: string | undefined;
+      /** A chat with this GPT (`g-…`), for whoever may chat with it (else a 404). */
+      gptId?: string | null | undefined;
       title?: string | undefined;
       temporary?: boolean | undefined;
       model?: string | null | undefined;
@@ -76,17 +113,20 @@ export interface ChatsService {
       messages?: readonly ChatMessage[] | undefined;
       currentNodeId?: string | null | undefined;
     } & Origin,
-  ): Promise<Chat>;
+  ): Promise<WithGpt<Chat>>;
   /** Title, model, or the branch on screen (`currentNodeId`). */
   update(
     accountId: string,
     chatId: string,
     changes: Pick<ChatUpdate, 'title' | 'model' | 'currentNodeId'>,
     options?: Origin,
-  ): Promise<Chat>;
+  ): Promise<WithGpt<Chat>>;
   /** Deletes the chat with its threads. */
   delete(accountId: string, chatId: string, options?: Origin): Promise<void>;
-  /** Adds a question and starts its answer (`answerId`) with `model`. */
+  /**
+   * Adds a question and starts its answer (`answerId`) with `model` (a chat with a GPT: the GPT's,
+   * `model` may be left out or be its `gpt-<id>`).
+   */
   ask(
     params: {
       accountId: string;
@@ -95,7 +135,7 @@ export interface ChatsService {
       chatId: string;
       question: Question;
       answerId: string;
-      model: string;
+      model?: string | undefined;
       stream: boolean;
     } & Origin,
   ): Promise<ChatTurn>;
@@ -107,7 +147,20 @@ export interface ChatsService {
       chatId: string;
       questionId: string;
       answerId: string;
-      model: string;
+      model?: string | undefined;
+      stream: boolean;
+    } & Origin,
+  ): Promise<ChatTurn>;
+  /**
+   * Goes on with a `pending` answer once the person answered its held action calls: a new run on
+   * its thread makes the calls they allowed (or tells the model of those they declined) and
+   * writes the answer into the same message.
+   */
+  continueAnswer(
+    params: {
+      accountId: string;
+      chatId: string;
+      answerId: string;
       stream: boolean;
     } & Origin,
   ): Promise<ChatTurn>;
@@ -119,10 +172,12 @@ export interface ChatsService {
   deleteExpiredTemporary(): Promise<number>;
   /**
    * What chats may teach a model, in OpenAI's fine-tuning format (one example per chat: the branch
-   * on screen, complete answers only). The only way chats leave for training: temporary chats
-   * and the chats of people who turned "chat history & training" off are never in it.
+   * on screen, complete answers only), of chats changed at or after `since` (Unix seconds). The
+   * only way chats leave for training: temporary chats, the chats of people who turned "chat
+   * history & training" off, and conversations with a GPT whose builder does not allow training
+   * are never in it.
    */
-  trainingExamples(): AsyncIterable<TrainingExample>;
+  trainingExamples(options?: { since?: number | undefined }): AsyncIterable<TrainingExample>;
 }
 
 export interface TrainingExample {
@@ -147,11 +202,14 @@ const SWEEP_PAGE = 100;
 const TRAINING_PAGE = 100;
 /** Messages one run may write that an answer shows (a run writes one or a few). */
 const ANSWER_MESSAGES = 100;
+/** How long an answer's new words gather before the other pages are told of them (ms). */
+const DELTA_INTERVAL_MS = 50;
 
 export function createChatsService({
   repositories,
   events = undefined,
   runs = undefined,
+  gpts = undefined,
   now = () => Math.floor(Date.now() / 1000),
 }: {
   repositories: Repositories;
@@ -159,6 +217,8 @@ export function createChatsService({
   events?: AccountEvents | undefined;
   /** None: chats are kept, but not answered (history, sweeps and exports still work). */
   runs?: ChatRuns | undefined;
+  /** None: chats cannot be started with a GPT. */
+  gpts?: ChatGpts | undefined;
   now?: () => number;
 }): ChatsService {
   const notFound = (chatId: string) =>
@@ -179,6 +239,38 @@ export function createChatsService({
     const chat = await repositories.chats.find(accountId, chatId);
     if (!chat) throw notFound(chatId);
     return chat;
+  }
+
+  /** The GPT as this person may chat with it now (null: they may not, or it is gone). */
+  async function gptTarget(accountId: string, workspaceId: string | null, gptId: string) {
+    if (!gpts) return null;
+    const viewer = await gpts.viewer({ accountId, workspaceId });
+    return gpts.chatTarget({ viewer, gptId, draft: false });
+  }
+
+  /** The faces of these GPTs as the person may see them now. */
+  async function facesOf(accountId: string, gptIds: readonly string[]): Promise<Map<string, ChatGptFace>> {
+    const faces = new Map<string, ChatGptFace>();
+    const unique = [...new Set(gptIds)];
+    if (unique.length === 0) return faces;
+    const viewer = gpts ? await gpts.viewer({ accountId, workspaceId: null }) : null;
+    for (const id of unique) {
+      let face: ChatGptFace = { id, name: null, avatarFileId: null, available: false };
+      try {
+        if (gpts && viewer) face = faceOf(await gpts.get({ viewer, gptId: id }));
+      } catch (error) {
+        // One they may no longer see: the chat stays, without the GPT's face.
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+      faces.set(id, face);
+    }
+    return faces;
+  }
+
+  async function withGpt<T extends ChatSummary>(accountId: string, chat: T): Promise<WithGpt<T>> {
+    if (!chat.gptId) return { ...chat, gpt: null };
+    const faces = await facesOf(accountId, [chat.gptId]);
+    return { ...chat, gpt: faces.get(chat.gptId) ?? null };
   }
 
   /** Writes into the answer what its run wrote, once the run is over. */
@@ -215,7 +307,9 @@ export function createChatsService({
     return current;
   }
 
-  async function outcomeOf(run: Run): Promise<Pick<ChatMessage, 'content' | 'parts' | 'status' | 'error'>> {
+  async function outcomeOf(
+    run: Run,
+  ): Promise<Pick<ChatMessage, 'content' | 'parts' | 'status' | 'error' | 'pendingActions'>> {
     const written = await repositories.messages.list({
       workspaceId: run.workspaceId,
       threadId: run.threadId,
@@ -226,8 +320,13 @@ export function createChatsService({
     const parts = written.data.flatMap((message) => message.content);
     const content = textOf(parts);
     switch (run.status) {
-      case 'completed':
       case 'incomplete':
+        // Stopped at a GPT's action call that waits for the person: the page asks, then continues.
+        if (run.pendingActions.length > 0) {
+          return { content, parts, status: 'pending', error: null, pendingActions: run.pendingActions };
+        }
+        return { content, parts, status: 'complete', error: null };
+      case 'completed':
         return { content, parts, status: 'complete', error: null };
       case 'cancelled':
         return { content, parts, status: 'stopped', error: null };
@@ -241,26 +340,96 @@ export function createChatsService({
     }
   }
 
-  /** Follows a run until it ends, then writes the answer into the chat and tells the other pages. */
-  async function watch(accountId: string, chatId: string, answerId: string, runId: string, bus: EventBus) {
-    // Subscribed before the run is read again: an end between the two is not missed.
-    const subscription = await subscribeToRun(bus, runId);
+  /**
+   * Follows a run (its events from `created` on) until it ends: the other pages are told of the
+   * answer's text as it grows, at most every DELTA_INTERVAL_MS; then the answer is written into
+   * the chat and they are told of that.
+   */
+  async function watch({
+    accountId,
+    chatId,
+    answerId,
+    events: subscription,
+    origin,
+  }: {
+    accountId: string;
+    chatId: string;
+    answerId: string;
+    events: RunEventSubscription;
+    origin: string | null;
+  }) {
+    let pending = '';
+    let offset = 0;
+    let lastMessageId: string | null = null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flush = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      if (!pending) return;
+      announce(accountId, {
+        type: 'chat.answer.delta',
+        chatId,
+        messageId: answerId,
+        offset,
+        text: pending,
+        origin,
+      });
+      offset += pending.length;
+      pending = '';
+    };
     try {
-      const run = await repositories.runs.findById(runId);
-      if (run && !STREAM_END_STATUSES.includes(run.status)) {
-        for await (const event of subscription) {
-          if (
-            event.type === 'run' &&
-            event.event !== 'created' &&
-            STREAM_END_STATUSES.includes(event.run.status)
-          )
-            break;
+      for await (const event of subscription) {
+        if (event.type === 'message-delta' && event.content.type === 'text' && event.content.value) {
+          // A run's messages read as one answer, a paragraph apart (as the chat shows them).
+          if (lastMessageId !== null && lastMessageId !== event.messageId && offset + pending.length > 0)
+            pending += '\n\n';
+          lastMessageId = event.messageId;
+          pending += event.content.value;
+          timer ??= setTimeout(flush, DELTA_INTERVAL_MS);
         }
+        if (
+          event.type === 'run' &&
+          event.event !== 'created' &&
+          STREAM_END_STATUSES.includes(event.run.status)
+        )
+          break;
       }
     } finally {
+      flush();
       subscription.close();
     }
     await settle(accountId, chatId, answerId);
+  }
+
+  /** Answers still being written, with what their runs wrote so far (saved every second or so). */
+  async function withPartialAnswers(chat: Chat): Promise<Chat> {
+    const writing = chat.messages.filter((message) => message.status === 'in_progress' && message.runId);
+    if (writing.length === 0) return chat;
+    const partial = new Map<string, Pick<ChatMessage, 'content' | 'parts'>>();
+    for (const message of writing) {
+      const run = await repositories.runs.findById(message.runId!);
+      if (!run) continue;
+      const written = await repositories.messages.list({
+        workspaceId: run.workspaceId,
+        threadId: run.threadId,
+        runId: run.id,
+        limit: ANSWER_MESSAGES,
+        order: 'asc',
+      });
+      const parts = written.data.flatMap((part) => part.content);
+      // Not trimmed: the text the other pages' `chat.answer.delta` offsets count in.
+      const content = parts
+        .flatMap((part) => (part.type === 'text' && part.text ? [part.text] : []))
+        .join('\n\n');
+      partial.set(message.id, { content, parts });
+    }
+    return {
+      ...chat,
+      messages: chat.messages.map((message) => {
+        const known = partial.get(message.id);
+        return known ? { ...message, ...known } : message;
+      }),
+    };
   }
 
   /** The assistant a chat's runs use: the chat's own, else its workspace's one for plain chats. */
@@ -333,6 +502,128 @@ export function createChatsService({
   }
 
   /**
+   * What a chat's next run is made with: a plain chat's workspace assistant with the model asked
+   * for, its built-in tools and the person's custom instructions; a chat with a GPT, the GPT (its
+   * model, instructions and tools; custom instructions are not the GPT's, as in ChatGPT), for
+   * whoever may still chat with it.
+   */
+  async function runSetup({
+    chat,
+    accountId,
+    workspaceId,
+    model,
+    searchable,
+    attachments,
+  }: {
+    chat: Chat;
+    accountId: string;
+    workspaceId: string;
+    model: string | undefined;
+    searchable: boolean;
+    attachments: readonly Attachment[];
+  }): Promise<{ assistantId: string; model: string; options: RunOptions; face: ChatGptFace | null }> {
+    const metadata = { atelier_chat_id: chat.id };
+    if (chat.gptId) {
+      const name = gptModelName(chat.gptId);
+      if (model !== undefined && model !== name) {
+        throw new InvalidRequestError(`This chat talks to a GPT: its answers come from '${name}'.`, {
+          param: 'model',
+        });
+      }
+      const target = await gptTarget(accountId, workspaceId, chat.gptId);
+      if (!target) throw gptUnavailable();
+      const tools = target.config.tools;
+      checkGptTools(attachments, tools);
+      // The chat's own files are searched beside the GPT's knowledge.
+      const addSearch =
+        searchable && capabilities.fileSearch && !tools.some((tool) => tool.type === 'file_search');
+      return {
+        assistantId: chat.gptId,
+        model: name,
+        options: { metadata, ...(addSearch ? { tools: [...tools, { type: 'file_search' }] } : {}) },
+        face: faceOfTarget(target),
+      };
+    }
+    if (model === undefined) {
+      throw new InvalidRequestError("Missing required parameter: 'model'.", { param: 'model' });
+    }
+    const assistantId = await assistantFor(chat, workspaceId, model);
+    const instructions = customInstructions(await repositories.accountPreferences.get(accountId));
+    return {
+      assistantId,
+      model,
+      options: {
+        model,
+        tools: toolsFor(model, { searchable }),
+        metadata,
+        ...(instructions ? { instructions } : {}),
+      },
+      face: null,
+    };
+  }
+
+  /** Writes the answer's new messages into the chat (or cancels the run), and follows the run. */
+  async function record({
+    accountId,
+    chatId,
+    started,
+    stream,
+    origin,
+    change,
+    question,
+    answer,
+    face,
+  }: {
+    accountId: string;
+    chatId: string;
+    started: RunStart;
+    stream: boolean;
+    origin: string | null;
+    /** What to write, from the chat as it is now. */
+    change: (current: Chat) => ChatUpdate;
+    question: ChatMessage | null;
+    answer: ChatMessage;
+    face: ChatGptFace | null;
+  }): Promise<ChatTurn> {
+    const [followed, shown] = teeRunEvents(started.events!);
+    if (!stream) shown.close();
+    let recorded: Chat | null;
+    try {
+      recorded = await repositories.chats.modify(accountId, chatId, change);
+      if (!recorded) throw notFound(chatId);
+    } catch (error) {
+      // The chat changed under us (deleted, the same ids sent twice): the run must not go on.
+      followed.close();
+      shown.close();
+      const { run } = started;
+      await runs?.engine
+        .cancelRun({ workspaceId: run.workspaceId, threadId: run.threadId, runId: run.id })
+        .catch(() => {});
+      throw error;
+    }
+    changed(accountId, recorded, ['messages'], origin);
+    void watch({ accountId, chatId, answerId: answer.id, events: followed, origin }).catch(() => {
+      // Settled when the chat is next read.
+    });
+    return {
+      chat: { ...recorded, gpt: face },
+      question,
+      answer,
+      runId: started.run.id,
+      events: stream ? shown : undefined,
+    };
+  }
+
+  /** Refuses while an answer of the chat is being written. */
+  function checkIdle(chat: Chat): void {
+    if (chat.messages.some((message) => message.status === 'in_progress')) {
+      throw new ConflictError('An answer is still being written in this chat: stop it or wait for it.', {
+        code: 'answer_in_progress',
+      });
+    }
+  }
+
+  /**
    * Starts the run that writes `answerId` after `parentId` (the question, already in the chat, or
    * `question`, added with it), on the branch's thread or on a new one, and records both.
    */
@@ -343,7 +634,7 @@ export function createChatsService({
     parentId,
     question,
     answerId,
-    model,
+    model: asked,
     stream,
     origin,
   }: {
@@ -353,18 +644,13 @@ export function createChatsService({
     parentId: string;
     question: Question | null;
     answerId: string;
-    model: string;
+    model: string | undefined;
     stream: boolean;
     origin: string | null;
   }): Promise<ChatTurn> {
     if (!runs) throw new InvalidRequestError('This server does not answer chats.', { param: 'model' });
     const chat = await settleAll(accountId, await find(accountId, chatId));
-    const busy = chat.messages.find((message) => message.status === 'in_progress');
-    if (busy) {
-      throw new ConflictError('An answer is still being written in this chat: stop it or wait for it.', {
-        code: 'answer_in_progress',
-      });
-    }
+    checkIdle(chat);
     checkNewIds(chat, [...(question ? [question.id] : []), answerId]);
     if (question) checkTools(question.attachments, capabilities);
     const workspaceId = chat.workspaceId ?? sessionWorkspaceId;
@@ -382,23 +668,25 @@ export function createChatsService({
       (await repositories.threads.find(workspaceId, parent.threadId))
         ? parent.threadId
         : null;
-    const asked: NewMessage | null = question
+    const newMessage: NewMessage | null = question
       ? { role: 'user', content: question.content, attachments: question.attachments, metadata: {} }
       : null;
     const branch = parent ? pathTo(chat.messages, parent.id) : [];
-    const searchable = [
+    const attachments = [
       ...branch.flatMap((message) => message.attachments ?? []),
       ...(question?.attachments ?? []),
-    ].some((attachment) => attachment.tools.includes('file_search'));
-    const assistantId = await assistantFor(chat, workspaceId, model);
-    const preferences = await repositories.accountPreferences.get(accountId);
-    const instructions = customInstructions(preferences);
-    const options = {
-      model,
-      tools: toolsFor(model, { searchable }),
-      metadata: { atelier_chat_id: chat.id },
-      ...(instructions ? { instructions } : {}),
-    };
+    ];
+    const searchable = attachments.some((attachment) => attachment.tools.includes('file_search'));
+    const { assistantId, model, options, face } = await runSetup({
+      chat,
+      accountId,
+      workspaceId,
+      model: asked,
+      searchable,
+      attachments: question?.attachments ?? [],
+    });
+    // Always subscribed from the run's start: the watcher tells the other pages of every word.
+    // The caller gets a second reader of the same events when it streams.
     let started: RunStart;
     let threadId: string;
     if (continues) {
@@ -406,9 +694,10 @@ export function createChatsService({
         workspaceId,
         threadId: continues,
         assistantId,
+        accountId,
         options,
-        additionalMessages: asked ? [asked] : [],
-        stream,
+        additionalMessages: newMessage ? [newMessage] : [],
+        stream: true,
       });
       threadId = continues;
     } else {
@@ -416,13 +705,14 @@ export function createChatsService({
       const withThread = await runs.engine.createThreadAndRun({
         workspaceId,
         assistantId,
+        accountId,
         thread: {
-          messages: asked ? [...copies, asked] : copies,
+          messages: newMessage ? [...copies, newMessage] : copies,
           toolResources: {},
           metadata: { atelier_chat_id: chat.id },
         },
         options,
-        stream,
+        stream: true,
       });
       started = withThread;
       threadId = withThread.thread.id;
@@ -455,47 +745,149 @@ export function createChatsService({
       threadId,
       runId: started.run.id,
     };
-    let recorded: Chat | null;
-    try {
-      recorded = await repositories.chats.modify(accountId, chatId, (current) => {
+    return record({
+      accountId,
+      chatId,
+      started,
+      stream,
+      origin,
+      question: questionNode,
+      answer: answerNode,
+      face,
+      change: (current) => {
         checkNewIds(current, [...(questionNode ? [questionNode.id] : []), answerId]);
         const messages = [...current.messages, ...(questionNode ? [questionNode] : []), answerNode];
         checkTree(messages, answerId);
         return { messages, currentNodeId: answerId, model, workspaceId, assistantId };
-      });
-      if (!recorded) throw notFound(chatId);
-    } catch (error) {
-      // The chat changed under us (deleted, the same ids sent twice): the run must not go on.
-      started.events?.close();
-      await runs.engine.cancelRun({ workspaceId, threadId, runId: started.run.id }).catch(() => {});
-      throw error;
-    }
-    changed(accountId, recorded, ['messages'], origin);
-    void watch(accountId, chatId, answerId, started.run.id, runs.bus).catch(() => {
-      // Settled when the chat is next read.
+      },
     });
-    return {
-      chat: recorded,
-      question: questionNode,
-      answer: answerNode,
+  }
+
+  /** A new run on a pending answer's thread, writing into the same message. */
+  async function continuePending({
+    accountId,
+    chatId,
+    answerId,
+    stream,
+    origin,
+  }: {
+    accountId: string;
+    chatId: string;
+    answerId: string;
+    stream: boolean;
+    origin: string | null;
+  }): Promise<ChatTurn> {
+    if (!runs) throw new InvalidRequestError('This server does not answer chats.', { param: 'model' });
+    const chat = await settleAll(accountId, await find(accountId, chatId));
+    const pending = chat.messages.find((message) => message.id === answerId);
+    if (pending?.role !== 'assistant') {
+      throw new NotFoundError(`No answer '${answerId}' in this chat.`, { param: 'message_id' });
+    }
+    checkIdle(chat);
+    const threadId = pending.threadId;
+    const workspaceId = chat.workspaceId;
+    if (
+      pending.status !== 'pending' ||
+      !threadId ||
+      !workspaceId ||
+      !isLastOfThread(chat.messages, pending) ||
+      !(await repositories.threads.find(workspaceId, threadId))
+    ) {
+      throw new ConflictError(
+        'This answer is not waiting for an answer about an action: ask again or regenerate it.',
+        { param: 'message_id', code: 'answer_not_pending' },
+      );
+    }
+    const branch = pathTo(chat.messages, pending.id);
+    const { assistantId, options, face } = await runSetup({
+      chat,
+      accountId,
+      workspaceId,
+      model: undefined,
+      searchable: branch.some((message) =>
+        (message.attachments ?? []).some((attachment) => attachment.tools.includes('file_search')),
+      ),
+      attachments: [],
+    });
+    const started = await runs.engine
+      .createRun({
+        workspaceId,
+        threadId,
+        assistantId,
+        accountId,
+        options,
+        additionalMessages: [],
+        stream: true,
+      })
+      .catch((error: unknown) => {
+        // Another tab continued it first: its run is on the thread now.
+        if (error instanceof InvalidRequestError && error.param === 'thread_id') {
+          throw new ConflictError('This answer is already being continued.', {
+            param: 'message_id',
+            code: 'answer_not_pending',
+          });
+        }
+        throw error;
+      });
+    const answer: ChatMessage = {
+      ...pending,
+      status: 'in_progress',
       runId: started.run.id,
-      events: started.events,
+      pendingActions: undefined,
+      error: null,
     };
+    return record({
+      accountId,
+      chatId,
+      started,
+      stream,
+      origin,
+      question: null,
+      answer,
+      face,
+      change: (current) => {
+        const node = current.messages.find((message) => message.id === answerId);
+        if (node?.status !== 'pending') {
+          throw new ConflictError('This answer was continued meanwhile.', {
+            param: 'message_id',
+            code: 'answer_not_pending',
+          });
+        }
+        return {
+          messages: current.messages.map((message) => (message.id === answerId ? answer : message)),
+          currentNodeId: answerId,
+        };
+      },
+    });
   }
 
   return {
     capabilities,
 
-    list({ accountId, limit, after = undefined, search = undefined }) {
-      return repositories.chats.list({ accountId, limit, after, search });
+    async list({ accountId, limit, after = undefined, search = undefined }) {
+      const page = await repositories.chats.list({ accountId, limit, after, search });
+      const faces = await facesOf(
+        accountId,
+        page.data.flatMap((chat) => chat.gptId ?? []),
+      );
+      return {
+        data: page.data.map((chat) => ({
+          ...chat,
+          gpt: chat.gptId ? (faces.get(chat.gptId) ?? null) : null,
+        })),
+        hasMore: page.hasMore,
+      };
     },
 
     async get(accountId, chatId) {
-      return settleAll(accountId, await find(accountId, chatId));
+      const chat = await withPartialAnswers(await settleAll(accountId, await find(accountId, chatId)));
+      return withGpt(accountId, chat);
     },
 
     async create({
       accountId,
+      workspaceId = undefined,
+      gptId = null,
       title,
       temporary = false,
       model = null,
@@ -504,18 +896,43 @@ export function createChatsService({
       origin = null,
     }) {
       checkTree(messages, currentNodeId);
+      let target: GptChatTarget | null = null;
+      if (gptId !== null) {
+        target = await gptTarget(accountId, workspaceId ?? null, gptId);
+        if (!target) throw new NotFoundError(`No GPT found with id '${gptId}'.`, { param: 'gpt_id' });
+        if (model !== null && model !== gptModelName(gptId)) {
+          throw new InvalidRequestError(`A chat with a GPT is answered by '${gptModelName(gptId)}'.`, {
+            param: 'model',
+          });
+        }
+      }
       // With history off every new chat is temporary, whatever the page asked for.
       const { chatHistoryEnabled } = await repositories.accountPreferences.get(accountId);
       const chat = await repositories.chats.create({
         accountId,
         title: normalizeTitle(title),
         temporary: temporary || !chatHistoryEnabled,
-        model,
+        model: gptId !== null ? gptModelName(gptId) : model,
         messages,
         currentNodeId: currentNodeId ?? messages.at(-1)?.id ?? null,
+        assistantId: gptId,
       });
+      if (target && gpts) {
+        // The builder's training choice in effect now goes with the chat (the export reads it).
+        try {
+          await gpts.recordConversation({
+            target,
+            conversation: { kind: 'chat', id: chat.id },
+            accountId,
+            workspaceId: workspaceId ?? target.gpt.workspaceId,
+          });
+        } catch (error) {
+          await repositories.chats.delete(accountId, chat.id);
+          throw error;
+        }
+      }
       announce(accountId, { type: 'chat.created', chat: summaryOf(chat), origin });
-      return chat;
+      return { ...chat, gpt: target ? faceOfTarget(target) : null };
     },
 
     async update(accountId, chatId, changes, { origin = null } = {}) {
@@ -537,7 +954,7 @@ export function createChatsService({
       if (changes.model !== undefined) what.push('model');
       if (changes.currentNodeId !== undefined) what.push('branch');
       changed(accountId, updated, what, origin);
-      return updated;
+      return withGpt(accountId, updated);
     },
 
     async delete(accountId, chatId, { origin = null } = {}) {
@@ -589,6 +1006,10 @@ export function createChatsService({
       });
     },
 
+    continueAnswer({ accountId, chatId, answerId, stream, origin = null }) {
+      return continuePending({ accountId, chatId, answerId, stream, origin });
+    },
+
     async stop({ accountId, chatId, answerId }) {
       const chat = await find(accountId, chatId);
       const answer = chat.messages.find((message) => message.id === answerId);
@@ -632,11 +1053,16 @@ export function createChatsService({
       }
     },
 
-    async *trainingExamples() {
+    async *trainingExamples({ since = undefined } = {}) {
       let after: string | undefined;
       for (;;) {
-        const page = await repositories.chats.listForTraining({ after, limit: TRAINING_PAGE });
+        const page = await repositories.chats.listForTraining({ after, since, limit: TRAINING_PAGE });
+        // A chat some of whose threads talked to such a GPT is left out whole.
+        const barred = await repositories.chats.threadsBarredFromTraining([
+          ...new Set(page.flatMap((chat) => chat.messages.flatMap((message) => message.threadId ?? []))),
+        ]);
         for (const chat of page) {
+          if (chat.messages.some((message) => message.threadId && barred.has(message.threadId))) continue;
           const example = trainingExample(chat);
           if (example) yield example;
         }
@@ -645,6 +1071,50 @@ export function createChatsService({
       }
     },
   };
+}
+
+/** Why a chat with a GPT is not answered any more: the person lost access to the GPT. */
+function gptUnavailable(): PermissionDeniedError {
+  return new PermissionDeniedError(
+    'This GPT is no longer available to you (it was deleted or is no longer shared with you): the chat stays readable, but it cannot be answered. Start a new chat to go on.',
+    { code: 'gpt_unavailable' },
+  );
+}
+
+/** The face of a GPT someone may see: the published version's (the draft's for its builder). */
+function faceOf({ gpt, access }: GptSeen): ChatGptFace {
+  const face = gpt.published?.config ?? gpt.draft;
+  return {
+    id: gpt.id,
+    name: face.name,
+    // As the avatar route serves it: the draft's to those who edit the GPT.
+    avatarFileId: access.edit ? gpt.draft.avatarFileId : face.avatarFileId,
+    available: access.chat,
+  };
+}
+
+/** The face of a GPT someone may chat with. */
+function faceOfTarget(target: GptChatTarget): ChatGptFace {
+  return {
+    id: target.gpt.id,
+    name: target.config.name,
+    avatarFileId: target.config.avatarFileId,
+    available: true,
+  };
+}
+
+/** A GPT's chat may give files only to the tools the GPT has (its own, or file_search). */
+function checkGptTools(attachments: readonly Attachment[], tools: readonly AssistantTool[]): void {
+  for (const [index, attachment] of attachments.entries()) {
+    for (const tool of attachment.tools) {
+      if (tool === 'code_interpreter' && !tools.some((candidate) => candidate.type === tool)) {
+        throw new InvalidRequestError('This GPT has no code interpreter to use the file with.', {
+          param: `attachments[${index}].tools`,
+          code: 'tool_unavailable',
+        });
+      }
+    }
+  }
 }
 
 /** The message's parts as the engine has them (older messages: their text). */
@@ -755,6 +1225,7 @@ function summaryOf(chat: Chat): ChatSummary {
     model: chat.model,
     createdAt: chat.createdAt,
     updatedAt: chat.updatedAt,
+    gptId: chat.gptId,
   };
 }
 

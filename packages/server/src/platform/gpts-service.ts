@@ -7,14 +7,17 @@
 // The draft's instructions, model and tools live in the GPT's backing assistant; its knowledge is
 // indexed in two vector stores the server keeps for it (not listed): one for the draft (the
 // builder's preview searches it) and one for the latest published version (users' chats do).
+// The builder's Create conversation is kept with the draft, for its builders only.
 
 import { createHash } from 'node:crypto';
-import { newGptId, randomBase62 } from '@atelier/protocol';
+import { GPT_BUILDER_CHAT_LIMITS, newGptId, randomBase62 } from '@atelier/protocol';
 import { InvalidRequestError, NotFoundError, PermissionDeniedError } from '../errors.js';
-import type { ModelInfo } from '../inference/spec.js';
+import type { ModelCapabilities, ModelInfo } from '../inference/spec.js';
 import type { AssistantTool, ToolResources } from '../storage/assistants-domain.js';
 import type {
   Gpt,
+  GptBuilderChat,
+  GptBuilderChatMessage,
   GptCapabilitySet,
   GptConfig,
   GptConversation,
@@ -50,6 +53,22 @@ export interface GptChatTarget {
   /** The knowledge lives in the GPT's workspace, whoever chats. */
   readonly knowledge: { readonly workspaceId: string; readonly vectorStoreIds: readonly string[] };
   readonly allowTraining: boolean;
+}
+
+/** A GPT as a model of `/v1/models`: its face, never its instructions or the model it runs on. */
+export interface GptModel {
+  readonly gptId: string;
+  /** `gpt-<id>:draft`: the builder's draft. */
+  readonly draft: boolean;
+  readonly name: string;
+  readonly description: string;
+  readonly builderName: string;
+  /** Unix seconds: when the GPT was made. */
+  readonly createdAt: number;
+  /** The published version chats get; null: the draft (never published, or `:draft`). */
+  readonly version: number | null;
+  /** What the model it runs on can do; null when that model is not served now. */
+  readonly capabilities: ModelCapabilities | null;
 }
 
 export interface GptDraftChanges {
@@ -104,6 +123,21 @@ export interface GptsService {
    * draft, may not edit it): callers answer that as "no such model / assistant".
    */
   chatTarget(params: { viewer: GptViewer; gptId: string; draft: boolean }): Promise<GptChatTarget | null>;
+  /**
+   * The GPTs the viewer may chat with, as models (newest first): exactly those whose `gpt-<id>`
+   * chat completions accept from them. Drafts (`:draft`) are not listed.
+   */
+  chatModels(params: { viewer: GptViewer }): Promise<readonly GptModel[]>;
+  /** One GPT as a model (`draft`: its `:draft`), or null when the viewer may not chat with it. */
+  chatModel(params: { viewer: GptViewer; gptId: string; draft: boolean }): Promise<GptModel | null>;
+  /** The builder's Create conversation, for those who may edit the GPT. */
+  builderChat(params: { viewer: GptViewer; gptId: string }): Promise<GptBuilderChat>;
+  /** Replaces the builder's Create conversation (kept with the draft until the GPT is deleted). */
+  saveBuilderChat(params: {
+    viewer: GptViewer;
+    gptId: string;
+    messages: readonly GptBuilderChatMessage[];
+  }): Promise<GptBuilderChat>;
   /** Stores the training choice in effect with a conversation that talks to the GPT. */
   recordConversation(params: {
     target: GptChatTarget;
@@ -335,6 +369,50 @@ export function createGptsService({
     };
   }
 
+  function toModel(target: Pick<GptChatTarget, 'gpt' | 'version' | 'config'>, draft: boolean): GptModel {
+    return {
+      gptId: target.gpt.id,
+      draft,
+      name: target.config.name,
+      description: target.config.description,
+      builderName: target.gpt.builderName,
+      createdAt: target.gpt.createdAt,
+      version: target.version,
+      capabilities: models.find(target.config.model)?.capabilities ?? null,
+    };
+  }
+
+  /** The chat target behind a model name, or null (the rule is chat's, or edit's for `:draft`). */
+  async function chatTarget(viewer: GptViewer, gptId: string, draft: boolean): Promise<GptChatTarget | null> {
+    const gpt = await repositories.gpts.find(gptId);
+    if (!gpt) return null;
+    const { access } = await see(gpt, viewer);
+    if (draft) {
+      if (!access.edit) return null;
+      return {
+        gpt,
+        version: null,
+        config: gpt.draft,
+        knowledge: {
+          workspaceId: gpt.workspaceId,
+          vectorStoreIds: knowledgeStores(gpt.draft.toolResources),
+        },
+        allowTraining: gpt.allowTraining,
+      };
+    }
+    if (!access.chat) return null;
+    // Users get the latest published version; a builder who never published gets the draft.
+    const version = gpt.published;
+    const config = version?.config ?? gpt.draft;
+    return {
+      gpt,
+      version: version?.version ?? null,
+      config,
+      knowledge: { workspaceId: gpt.workspaceId, vectorStoreIds: knowledgeStores(config.toolResources) },
+      allowTraining: gpt.allowTraining,
+    };
+  }
+
   return {
     async viewer({ accountId, workspaceId }) {
       const workspaceIds = new Set<string>(workspaceId ? [workspaceId] : []);
@@ -539,34 +617,54 @@ export function createGptsService({
       return files.content(seen.gpt.workspaceId, face.avatarFileId);
     },
 
-    async chatTarget({ viewer, gptId, draft }) {
-      const gpt = await repositories.gpts.find(gptId);
-      if (!gpt) return null;
-      const { access } = await see(gpt, viewer);
-      if (draft) {
-        if (!access.edit) return null;
-        return {
-          gpt,
-          version: null,
-          config: gpt.draft,
-          knowledge: {
-            workspaceId: gpt.workspaceId,
-            vectorStoreIds: knowledgeStores(gpt.draft.toolResources),
-          },
-          allowTraining: gpt.allowTraining,
-        };
+    chatTarget: ({ viewer, gptId, draft }) => chatTarget(viewer, gptId, draft),
+
+    async chatModels({ viewer }) {
+      if (!viewer.signedIn) return [];
+      const reachable = await repositories.gpts.listReachable({
+        accountId: viewer.accountId,
+        workspaceIds: [...viewer.workspaceIds],
+      });
+      const listed: GptModel[] = [];
+      for (const gpt of reachable) {
+        const access = gptPermissions({
+          visibility: gpt.visibility,
+          role: gptRole(gpt, viewer),
+          // The repository returns a `link` GPT only to its builder or to whoever opened its link.
+          hasLink: gpt.visibility === 'link',
+          published: gpt.published !== null,
+        });
+        if (!access.chat) continue;
+        const version = gpt.published;
+        listed.push(
+          toModel({ gpt, version: version?.version ?? null, config: version?.config ?? gpt.draft }, false),
+        );
       }
-      if (!access.chat) return null;
-      // Users get the latest published version; a builder who never published gets the draft.
-      const version = gpt.published;
-      const config = version?.config ?? gpt.draft;
-      return {
-        gpt,
-        version: version?.version ?? null,
-        config,
-        knowledge: { workspaceId: gpt.workspaceId, vectorStoreIds: knowledgeStores(config.toolResources) },
-        allowTraining: gpt.allowTraining,
-      };
+      return listed;
+    },
+
+    async chatModel({ viewer, gptId, draft }) {
+      const target = await chatTarget(viewer, gptId, draft);
+      return target ? toModel(target, draft) : null;
+    },
+
+    async builderChat({ viewer, gptId }) {
+      await editable(viewer, gptId);
+      return repositories.gpts.builderChat(gptId);
+    },
+
+    async saveBuilderChat({ viewer, gptId, messages }) {
+      await editable(viewer, gptId);
+      const characters = messages.reduce((sum, message) => sum + builderMessageLength(message), 0);
+      if (characters > GPT_BUILDER_CHAT_LIMITS.total) {
+        throw new InvalidRequestError(
+          `The builder conversation is too long to keep (${characters} characters; at most ${GPT_BUILDER_CHAT_LIMITS.total}): send fewer of its oldest messages.`,
+          { param: 'messages', code: 'builder_chat_too_long' },
+        );
+      }
+      const saved = await repositories.gpts.saveBuilderChat({ gptId, messages });
+      if (!saved) throw notFound(gptId);
+      return saved;
     },
 
     recordConversation({ target, conversation, accountId, workspaceId }) {
@@ -584,6 +682,20 @@ export function createGptsService({
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+function builderMessageLength(message: GptBuilderChatMessage): number {
+  switch (message.role) {
+    case 'user':
+      return message.content.length;
+    case 'assistant':
+      return (
+        (message.content?.length ?? 0) +
+        message.toolCalls.reduce((sum, call) => sum + call.name.length + call.arguments.length, 0)
+      );
+    case 'tool':
+      return message.content.length + message.changes.reduce((sum, change) => sum + change.value.length, 0);
+  }
 }
 
 function knowledgeStores(resources: ToolResources): string[] {

@@ -41,6 +41,18 @@ export interface ActionConsentsTable {
   readonly decided_at: UnixSeconds;
 }
 
+/** One-time "Allow" answers given before the call is made again (migration 009). */
+export interface ActionConsentGrantsTable {
+  readonly account_id: string;
+  /** As in `action_consents`: the GPT, or the action without one. */
+  readonly scope_id: string;
+  readonly domain: string;
+  /** The operation allowed; '' allows the next call of any operation of the domain. */
+  readonly operation: string;
+  readonly expires_at: UnixSeconds;
+  readonly created_at: UnixSeconds;
+}
+
 export interface ActionOAuthTokensTable {
   readonly action_id: string;
   readonly account_id: string;
@@ -67,6 +79,7 @@ export interface ActionOAuthStatesTable {
 export interface ActionsSchema {
   readonly actions: ActionsTable;
   readonly action_consents: ActionConsentsTable;
+  readonly action_consent_grants: ActionConsentGrantsTable;
   readonly action_oauth_tokens: ActionOAuthTokensTable;
   readonly action_oauth_states: ActionOAuthStatesTable;
 }

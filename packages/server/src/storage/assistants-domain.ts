@@ -100,6 +100,11 @@ export interface FileSearchResult {
   readonly fileName: string;
   readonly score: number;
   readonly text: string;
+  /**
+   * Found in a GPT's knowledge that lives in another workspace than the run's: the model reads it,
+   * the run's steps never list it (users of a GPT do not get its knowledge files).
+   */
+  readonly private?: true;
 }
 
 /**
@@ -128,6 +133,32 @@ export type ToolCall =
       readonly results: readonly FileSearchResult[];
       readonly output: string | null;
     };
+
+/**
+ * A call the server did not make because a person must answer first: allow sending data to the
+ * action's domain (`consent`), or sign in to it (`oauth`).
+ */
+export interface PendingAction {
+  readonly type: 'consent' | 'oauth';
+  readonly actionId: string;
+  readonly operation: string;
+  readonly domain: string;
+  /** Consent only: whether "Always allow" may be offered (false for consequential operations). */
+  readonly canAlwaysAllow: boolean;
+  /** Consent only: what would be sent (method, URL, body as the model wrote it; never credentials). */
+  readonly preview: unknown;
+  readonly message: string;
+}
+
+/** A run's call of a function the server runs itself, held back until the person answers. */
+export interface HeldCall {
+  readonly toolCallId: string;
+  readonly name: string;
+  readonly arguments: string;
+  /** Unix seconds: an answer given after this one is an answer to this call. */
+  readonly heldAt: number;
+  readonly pending: PendingAction;
+}
 
 export interface TokenUsage {
   readonly promptTokens: number;

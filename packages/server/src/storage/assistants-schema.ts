@@ -92,6 +92,12 @@ export interface RunsTable {
   readonly attempts: number;
   readonly turns: number;
   readonly context: string | null;
+  /** The person who created the run (migration 009); null for a workspace's API key. */
+  readonly account_id: string | null;
+  /** JSON of the calls held back for that person's answer (HeldCall[]), or null. */
+  readonly pending_actions: string | null;
+  /** The API key that created the run (migration 011); null for a web session. */
+  readonly api_key_id: string | null;
 }
 
 export interface RunStepsTable {

@@ -1,4 +1,4 @@
-// The GPTs tables (migration 006) as Kysely sees them; `DatabaseSchema` extends this. A GPT is an
+// The GPTs tables (migrations 006 and 009-gpt-builder-chat) as Kysely sees them; `DatabaseSchema` extends this. A GPT is an
 // assistant (its draft's instructions, model and tools live in the backing `assistants` row) with
 // a face, sharing settings and published versions. JSON values are TEXT, booleans 0/1 integers.
 
@@ -79,8 +79,20 @@ export interface GptConversationsTable {
   readonly created_at: UnixSeconds;
 }
 
+/**
+ * The builder's Create conversation (migration 009-gpt-builder-chat): one per GPT, kept with its
+ * draft for its builder, gone with the GPT.
+ */
+export interface GptBuilderChatsTable {
+  readonly gpt_id: string;
+  /** JSON array of the conversation's messages, oldest first. */
+  readonly messages: string;
+  readonly updated_at: UnixSeconds;
+}
+
 export interface GptsSchema {
   readonly gpts: GptsTable;
+  readonly gpt_builder_chats: GptBuilderChatsTable;
   readonly gpt_versions: GptVersionsTable;
   readonly gpt_link_grants: GptLinkGrantsTable;
   readonly gpt_conversations: GptConversationsTable;

@@ -7,6 +7,7 @@ import type { AssistantsSchema } from './assistants-schema.js';
 import type { FilesVectorStoresSchema } from './files-vector-stores-schema.js';
 import type { GptsSchema } from './gpts-schema.js';
 import type { ModelRegistrySchema } from './model-registry-schema.js';
+import type { ModelUsageSchema } from './model-usage-schema.js';
 
 /** Unix seconds, as OpenAI's `created_at`. INTEGER on SQLite, BIGINT on Postgres (read as a number). */
 export type UnixSeconds = number;
@@ -55,7 +56,8 @@ export interface DatabaseSchema
     AccountsSessionsSchema,
     FilesVectorStoresSchema,
     GptsSchema,
-    ActionsSchema {
+    ActionsSchema,
+    ModelUsageSchema {
   readonly accounts: AccountsTable;
   readonly workspaces: WorkspacesTable;
   readonly workspace_members: WorkspaceMembersTable;

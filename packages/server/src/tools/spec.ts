@@ -81,6 +81,8 @@ export interface BrowserToolOutput {
 
 /** Web browsing (a GPT capability): search through the configured provider, open a page. */
 export interface BrowserTool {
+  /** The search provider's name; undefined when none is configured (then only pages open). */
+  readonly searchProvider?: string | undefined;
   search(query: string, options?: { signal?: AbortSignal; firstIndex?: number }): Promise<BrowserToolOutput>;
   open(url: string, options?: { signal?: AbortSignal; index?: number }): Promise<BrowserToolOutput>;
 }

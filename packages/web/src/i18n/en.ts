@@ -102,6 +102,23 @@ export const en = {
   'chat.temporaryOff': 'Turn off temporary chat',
   'chat.historyOffHint': 'Chat history is off in your settings, so every new chat is temporary.',
   'chat.notFound': 'This chat does not exist, or it was deleted.',
+
+  'gptChat.loading': 'Loading the GPT…',
+  'gptChat.notFoundTitle': 'GPT not found',
+  'gptChat.notFound': 'This GPT does not exist, or it isn’t shared with you.',
+  'gptChat.explore': 'Explore GPTs',
+  'gptChat.loadFailed': 'The GPT could not load: {message}',
+  'gptChat.edit': 'Edit GPT',
+  'gptChat.by': 'By {name}',
+  'gptChat.starters': 'Conversation starters',
+  'gptChat.untitled': 'Untitled GPT',
+  'gptChat.gone': 'Unavailable GPT',
+  'gptChat.inputLabel': 'Message {name}',
+  'gptChat.cannotChat': 'You can look at this GPT but not chat with it.',
+  'gptChat.unavailable':
+    'This GPT is no longer available to you: the chat stays here to read, but it can’t be answered.',
+  'gptChat.pending': 'Waiting for your answer about sending data to {domain}.',
+
   'chat.copyCode': 'Copy code',
   'chat.codeCopied': 'Copied!',
   'chat.scrollDown': 'Scroll to the latest message',
@@ -169,6 +186,10 @@ export const en = {
   'dataControls.historyHint':
     'Save new chats to your history and allow them to be used to improve models. When this is off, new chats are not listed in your history, are never used for training, and are deleted after 30 days.',
   'dataControls.saved': 'Saved.',
+  'dataControls.export': 'Export data',
+  'dataControls.exportHint':
+    'Download your account, settings, chats (all their versions), list of files and GPTs as a JSON file.',
+  'dataControls.exportButton': 'Export',
 
   'account.name': 'Name',
   'account.email': 'Email',

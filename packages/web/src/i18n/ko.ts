@@ -102,6 +102,23 @@ export const ko: Messages = {
   'chat.temporaryOff': '임시 채팅 끄기',
   'chat.historyOffHint': '설정에서 채팅 기록이 꺼져 있어 모든 새 채팅은 임시 채팅입니다.',
   'chat.notFound': '이 채팅이 없거나 삭제되었습니다.',
+
+  'gptChat.loading': 'GPT를 불러오는 중…',
+  'gptChat.notFoundTitle': 'GPT를 찾을 수 없음',
+  'gptChat.notFound': '이 GPT가 없거나 나와 공유되지 않았습니다.',
+  'gptChat.explore': 'GPT 탐색',
+  'gptChat.loadFailed': 'GPT를 불러오지 못했습니다: {message}',
+  'gptChat.edit': 'GPT 편집',
+  'gptChat.by': '만든 사람: {name}',
+  'gptChat.starters': '대화 시작 문구',
+  'gptChat.untitled': '이름 없는 GPT',
+  'gptChat.gone': '사용할 수 없는 GPT',
+  'gptChat.inputLabel': '{name}에게 메시지 보내기',
+  'gptChat.cannotChat': '이 GPT를 볼 수는 있지만 대화할 수는 없습니다.',
+  'gptChat.unavailable':
+    '이 GPT를 더 이상 사용할 수 없습니다. 채팅은 읽을 수 있지만 답변을 받을 수는 없습니다.',
+  'gptChat.pending': '{domain}(으)로 데이터를 보낼지 답변을 기다리는 중입니다.',
+
   'chat.copyCode': '코드 복사',
   'chat.codeCopied': '복사했습니다!',
   'chat.scrollDown': '최신 메시지로 이동',
@@ -168,6 +185,9 @@ export const ko: Messages = {
   'dataControls.historyHint':
     '새 채팅을 기록에 저장하고 모델 개선에 사용할 수 있도록 허용합니다. 이 설정이 꺼져 있으면 새 채팅은 기록에 표시되지 않고, 학습에 사용되지 않으며, 30일 후에 삭제됩니다.',
   'dataControls.saved': '저장했습니다.',
+  'dataControls.export': '데이터 내보내기',
+  'dataControls.exportHint': '계정, 설정, 채팅(모든 버전), 파일 목록과 GPT를 JSON 파일로 내려받습니다.',
+  'dataControls.exportButton': '내보내기',
 
   'account.name': '이름',
   'account.email': '이메일',

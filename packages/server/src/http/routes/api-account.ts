@@ -1,12 +1,17 @@
 // The signed-in person's own account: preferences (custom instructions, theme, language, chat
-// history & training) and deleting the account.
+// history & training), the export of everything they keep here, and deleting the account.
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { AccountExport } from '../../platform/account-export.js';
 import type { AccountServices } from '../../platform/account-services.js';
+import type { Gpt, GptConfig } from '../../storage/repositories/gpts-repository.js';
 import { requireSession } from '../auth.js';
 import { parseBody } from '../parse.js';
 import { clearSessionCookie } from '../session-cookie.js';
-import { toWirePreferences } from '../to-wire-account.js';
+import { toWireAccount, toWireMembership, toWirePreferences } from '../to-wire-account.js';
+import { toWireChat } from '../to-wire-chat-history.js';
+import { toWireFile } from '../to-wire-files.js';
 import { tabOrigin } from './api-events.js';
 
 /** ChatGPT's custom instructions allow 1,500 characters per field. */
@@ -29,8 +34,24 @@ const DeleteAccountParams = z.object({ password: z.string().max(4096) });
 
 export function registerApiAccount(
   app: FastifyInstance,
-  { accounts, sessions, events }: Pick<AccountServices, 'accounts' | 'sessions' | 'events'>,
+  {
+    accounts,
+    sessions,
+    events,
+    dataExport,
+  }: Pick<AccountServices, 'accounts' | 'sessions' | 'events' | 'dataExport'>,
 ): void {
+  // One JSON document, streamed as it is read (chats one by one), as a download.
+  app.get('/api/account/export', async (request, reply) => {
+    const { session } = requireSession(request);
+    const profile = await dataExport.profile(session.accountId);
+    const day = new Date().toISOString().slice(0, 10);
+    return reply
+      .type('application/json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="atelier-export-${day}.json"`)
+      .send(Readable.from(exportDocument(dataExport, profile)));
+  });
+
   app.patch('/api/account/preferences', async (request) => {
     const { session } = requireSession(request);
     const params = parseBody(PreferencesParams, request.body);
@@ -62,4 +83,77 @@ export function registerApiAccount(
     clearSessionCookie(request, reply);
     return reply.code(204).send();
   });
+}
+
+/** The export, piece by piece: the account first, then each list item by item. */
+async function* exportDocument(
+  dataExport: AccountExport,
+  profile: Awaited<ReturnType<AccountExport['profile']>>,
+): AsyncIterable<string> {
+  const head = {
+    object: 'account_export',
+    exported_at: Math.floor(Date.now() / 1000),
+    account: toWireAccount(profile.account),
+    preferences: toWirePreferences(profile.preferences),
+    workspaces: profile.workspaces.map(toWireMembership),
+  };
+  yield JSON.stringify(head).slice(0, -1);
+  yield* list('files', dataExport.files(profile), toWireFile);
+  yield* list('gpts', dataExport.gpts(profile.account.id), toWireExportedGpt);
+  yield* list('chats', dataExport.chats(profile.account.id), (chat) => toWireChat(chat));
+  yield '}\n';
+}
+
+async function* list<Item>(
+  name: string,
+  items: AsyncIterable<Item>,
+  toWire: (item: Item) => unknown,
+): AsyncIterable<string> {
+  yield `,${JSON.stringify(name)}:[`;
+  let first = true;
+  for await (const item of items) {
+    yield `${first ? '' : ','}${JSON.stringify(toWire(item))}`;
+    first = false;
+  }
+  yield ']';
+}
+
+/** A GPT the person built: its settings, its draft and its latest published version. */
+function toWireExportedGpt(gpt: Gpt) {
+  return {
+    id: gpt.id,
+    object: 'gpt',
+    workspace_id: gpt.workspaceId,
+    visibility: gpt.visibility,
+    category: gpt.category,
+    allow_training: gpt.allowTraining,
+    created_at: gpt.createdAt,
+    updated_at: gpt.updatedAt,
+    draft: toWireGptConfig(gpt.draft),
+    published: gpt.published
+      ? {
+          version: gpt.published.version,
+          published_at: gpt.published.publishedAt,
+          config: toWireGptConfig(gpt.published.config),
+        }
+      : null,
+  };
+}
+
+function toWireGptConfig(config: GptConfig) {
+  return {
+    name: config.name,
+    description: config.description,
+    instructions: config.instructions,
+    model: config.model,
+    conversation_starters: config.conversationStarters,
+    capabilities: {
+      browsing: config.capabilities.browsing,
+      image_generation: config.capabilities.imageGeneration,
+      code_interpreter: config.capabilities.codeInterpreter,
+    },
+    avatar_file_id: config.avatarFileId,
+    knowledge_file_ids: config.knowledgeFileIds,
+    action_ids: config.actionIds,
+  };
 }

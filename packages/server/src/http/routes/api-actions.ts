@@ -66,6 +66,10 @@ const ConsentParams = z.strictObject({
   decision: z.enum(['allow_once', 'always_allow', 'decline']),
   operation: z.string().min(1).max(128).optional(),
 });
+const StartQuery = z.strictObject({
+  /** From a GPT's chat: the GPT whose action it is (its users are rarely in its workspace). */
+  gpt_id: z.string().min(1).max(64).optional(),
+});
 const CallbackQuery = z.object({
   state: z.string().min(1).max(512).optional(),
   code: z.string().min(1).max(4096).optional(),
@@ -112,6 +116,27 @@ export async function registerApiActions(
         }
       }
       throw new NotFoundError(`No action with id '${actionId}'.`, { param: 'action_id' });
+    };
+
+    /**
+     * An action of a GPT the person may chat with (or edit), wherever the GPT is kept: 404 for a
+     * GPT they cannot reach or an action it does not use.
+     */
+    const gptAction = async (active: ActiveSession, gptId: string, actionId: string) => {
+      const viewer = await gpts.viewer({
+        accountId: active.session.accountId,
+        workspaceId: active.workspaceRole ? active.session.workspaceId : null,
+      });
+      const target =
+        (await gpts.chatTarget({ viewer, gptId, draft: false })) ??
+        (await gpts.chatTarget({ viewer, gptId, draft: true }));
+      if (!target) throw new NotFoundError(`No GPT found with id '${gptId}'.`, { param: 'gpt_id' });
+      const uses =
+        target.config.actionIds.includes(actionId) || target.gpt.draft.actionIds.includes(actionId);
+      if (!uses) {
+        throw new NotFoundError(`This GPT has no action '${actionId}'.`, { param: 'action_id' });
+      }
+      return { target, action: await actions.get({ workspaceId: target.gpt.workspaceId, actionId }) };
     };
 
     const callbackUrl = (request: FastifyRequest) =>
@@ -205,7 +230,11 @@ export async function registerApiActions(
     // navigation, so the SameSite=Lax session cookie comes along).
     api.get<ActionRoute>('/api/actions/:action_id/oauth/start', async (request, reply) => {
       const active = requireSession(request);
-      const found = await findAction(active, request.params.action_id);
+      const { gpt_id: gptId } = parseParams(StartQuery, request.query);
+      // A GPT's users sign in to its actions from its chat, whichever workspace keeps them.
+      const found = gptId
+        ? (await gptAction(active, gptId, request.params.action_id)).action
+        : await findAction(active, request.params.action_id);
       const { authorizeUrl } = await actions.startOAuth({
         accountId: active.session.accountId,
         workspaceId: found.workspaceId,
@@ -245,22 +274,8 @@ export async function registerApiActions(
     api.post<{ Params: { gpt_id: string } }>('/api/gpts/:gpt_id/consents', async (request) => {
       const active = requireSession(request);
       const params = parseParams(ConsentParams, request.body);
-      const viewer = await gpts.viewer({
-        accountId: active.session.accountId,
-        workspaceId: active.workspaceRole ? active.session.workspaceId : null,
-      });
       const gptId = request.params.gpt_id;
-      const target =
-        (await gpts.chatTarget({ viewer, gptId, draft: false })) ??
-        (await gpts.chatTarget({ viewer, gptId, draft: true }));
-      if (!target) throw new NotFoundError(`No GPT found with id '${gptId}'.`, { param: 'gpt_id' });
-      const uses =
-        target.config.actionIds.includes(params.action_id) ||
-        target.gpt.draft.actionIds.includes(params.action_id);
-      if (!uses) {
-        throw new NotFoundError(`This GPT has no action '${params.action_id}'.`, { param: 'action_id' });
-      }
-      const action = await actions.get({ workspaceId: target.gpt.workspaceId, actionId: params.action_id });
+      const { target, action } = await gptAction(active, gptId, params.action_id);
       if (action.domain !== params.domain) {
         throw new InvalidRequestError(
           `The action '${action.id}' calls ${action.domain}, not ${params.domain}.`,

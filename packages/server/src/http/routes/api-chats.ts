@@ -3,7 +3,10 @@
 // can come with the chat), answer a question again, stop an answer. Answers are runs of the
 // engine on the chat's threads; with `stream: true` the reply is the run's Assistants events
 // (`thread.run.created`, `thread.message.delta`, … `done`), after a `chat.turn` event naming the
-// messages added. Someone else's chat is a 404, never a 403.
+// messages added. A chat may be started with a GPT (`gpt_id`, for whoever may chat with it): its
+// answers are runs on the GPT; one that stops at an action call awaiting the person's answer is
+// `pending` (`pending_actions`), and `…/continue` goes on once the page posted the answer to
+// `POST /api/gpts/{id}/consents`. Someone else's chat is a 404, never a 403.
 import { AttachmentParam, MessageCreateParamsV2 } from '@atelier/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -17,7 +20,7 @@ import {
   fromWireChatMessage,
   toWireChat,
   toWireChatMessage,
-  toWireChatSummary,
+  toWireListedChat,
 } from '../to-wire-chat-history.js';
 import { tabOrigin } from './api-events.js';
 
@@ -45,11 +48,14 @@ const QuestionParams = z.strictObject({
   content: MessageCreateParamsV2.shape.content,
   attachments: z.array(AttachmentParam).max(10).optional(),
   answer_id: MessageId,
-  model: z.string().min(1).max(256),
+  /** Required in a plain chat; a chat with a GPT is answered by the GPT (`gpt-<id>` or nothing). */
+  model: z.string().min(1).max(256).optional(),
   stream: z.boolean().optional(),
 });
 
 const CreateParams = z.strictObject({
+  /** A chat with this GPT (`g-…`). */
+  gpt_id: z.string().min(1).max(64).optional(),
   title: Title,
   temporary: z.boolean().optional(),
   model: z.string().max(256).nullable().optional(),
@@ -67,7 +73,11 @@ const UpdateParams = z.strictObject({
 
 const AnswerAgainParams = z.strictObject({
   answer_id: MessageId,
-  model: z.string().min(1).max(256),
+  model: z.string().min(1).max(256).optional(),
+  stream: z.boolean().optional(),
+});
+
+const ContinueParams = z.strictObject({
   stream: z.boolean().optional(),
 });
 
@@ -86,7 +96,7 @@ interface MessageRoute {
 }
 
 export function registerApiChats(app: FastifyInstance, { chats }: Pick<AccountServices, 'chats'>): void {
-  const withFiles = async (chat: Parameters<typeof chats.files>[0]) =>
+  const withFiles = async (chat: Parameters<typeof toWireChat>[0]) =>
     toWireChat(chat, await chats.files(chat));
 
   /** A started answer: its events as they come, or (without `stream`) what was added. */
@@ -97,7 +107,7 @@ export function registerApiChats(app: FastifyInstance, { chats }: Pick<AccountSe
     { stream, created }: { stream: boolean; created: boolean },
   ) => {
     const added = {
-      chat: toWireChatSummary(turn.chat),
+      chat: toWireListedChat(turn.chat),
       question: turn.question ? toWireChatMessage(turn.question) : null,
       answer: toWireChatMessage(turn.answer),
       run_id: turn.runId,
@@ -120,7 +130,7 @@ export function registerApiChats(app: FastifyInstance, { chats }: Pick<AccountSe
     const { session } = requireSession(request);
     const query = parseBody(ListQuery, request.query);
     const page = await chats.list({ accountId: session.accountId, ...query });
-    const data = page.data.map(toWireChatSummary);
+    const data = page.data.map(toWireListedChat);
     return {
       object: 'list',
       data,
@@ -136,6 +146,8 @@ export function registerApiChats(app: FastifyInstance, { chats }: Pick<AccountSe
     const origin = tabOrigin(request);
     const chat = await chats.create({
       accountId: session.accountId,
+      workspaceId: session.workspaceId,
+      gptId: params.gpt_id ?? null,
       title: params.title,
       temporary: params.temporary,
       model: params.model ?? params.message?.model,
@@ -218,6 +230,19 @@ export function registerApiChats(app: FastifyInstance, { chats }: Pick<AccountSe
       questionId: request.params.message_id,
       answerId: params.answer_id,
       model: params.model,
+      stream: params.stream === true,
+      origin: tabOrigin(request),
+    });
+    return answer(request, reply, turn, { stream: params.stream === true, created: false });
+  });
+
+  app.post<MessageRoute>('/api/chats/:chat_id/messages/:message_id/continue', async (request, reply) => {
+    const { session } = requireSession(request);
+    const params = parseBody(ContinueParams, request.body ?? {});
+    const turn = await chats.continueAnswer({
+      accountId: session.accountId,
+      chatId: request.params.chat_id,
+      answerId: request.params.message_id,
       stream: params.stream === true,
       origin: tabOrigin(request),
     });

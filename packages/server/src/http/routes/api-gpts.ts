@@ -1,20 +1,27 @@
 // The web app's GPT builder and GPT pages under /api/gpts: create, edit the draft (autosave),
-// publish, share (visibility, link, training choice, category), list, open by id or by share
-// link, delete, and the avatar. Signed in with the session cookie (CSRF checked on changes) like
+// keep the builder's Create conversation, publish, share (visibility, link, training choice,
+// category), list, open by id or by share link, delete, and the avatar. Signed in with the session cookie (CSRF checked on changes) like
 // every /api route; reading a GPT also works signed out, for what anonymous visitors may see.
 // See docs/architecture/gpts.md.
 import {
+  type GptBuilderChat,
+  GptBuilderChatParams,
   GptCreateParams,
   type GptDeleted,
   GptDraftParams,
   GptListParams,
   GptShareParams,
+  type GptBuilderChatMessage as WireBuilderChatMessage,
 } from '@atelier/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ANONYMOUS, type GptViewer } from '../../platform/gpts-permissions.js';
 import type { GptDraftChanges, GptSharingChanges, GptsService } from '../../platform/gpts-service.js';
 import type { SessionService } from '../../platform/sessions.js';
+import type {
+  GptBuilderChatMessage,
+  GptBuilderChat as StoredBuilderChat,
+} from '../../storage/repositories/gpts-repository.js';
 import { createSessionHook, requireSession } from '../auth.js';
 import { acceptEmptyJsonBodies } from '../empty-json-body.js';
 import { parseParams } from '../parse-params.js';
@@ -128,6 +135,24 @@ export async function registerApiGpts(
       return { object: 'list', data: versions.map(toWireGptVersion), has_more: false };
     });
 
+    // The builder's Create conversation, kept with the draft: only its builders read or write it.
+    api.get<GptRoute>('/api/gpts/:gpt_id/builder-chat', async (request) => {
+      requireSession(request);
+      const chat = await gpts.builderChat({ viewer: await viewerOf(request), gptId: request.params.gpt_id });
+      return toWireBuilderChat(chat);
+    });
+
+    api.put<GptRoute>('/api/gpts/:gpt_id/builder-chat', async (request) => {
+      requireSession(request);
+      const params = parseParams(GptBuilderChatParams, request.body);
+      const chat = await gpts.saveBuilderChat({
+        viewer: await viewerOf(request),
+        gptId: request.params.gpt_id,
+        messages: params.messages.map(fromWireBuilderMessage),
+      });
+      return toWireBuilderChat(chat);
+    });
+
     api.get<GptRoute>('/api/gpts/:gpt_id/avatar', async (request, reply) => {
       const { file, stream } = await gpts.avatar({
         viewer: await viewerOf(request),
@@ -176,5 +201,76 @@ function fromWireSharing(params: GptShareParams): GptSharingChanges {
     visibility: params.visibility,
     category: params.category,
     allowTraining: params.allow_training,
+  };
+}
+
+type WireBuilderChange = NonNullable<Extract<WireBuilderChatMessage, { role: 'tool' }>['changes']>[number];
+
+function fromWireBuilderMessage(message: WireBuilderChatMessage): GptBuilderChatMessage {
+  switch (message.role) {
+    case 'user':
+      return { role: 'user', content: message.content };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: message.content,
+        toolCalls: (message.tool_calls ?? []).map((call) => ({
+          id: call.id,
+          name: call.function.name,
+          arguments: call.function.arguments,
+        })),
+      };
+    case 'tool':
+      return {
+        role: 'tool',
+        toolCallId: message.tool_call_id,
+        content: message.content,
+        changes: message.changes ?? [],
+      };
+  }
+}
+
+function toWireBuilderMessage(message: GptBuilderChatMessage): WireBuilderChatMessage {
+  switch (message.role) {
+    case 'user':
+      return { role: 'user', content: message.content };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: message.content,
+        ...(message.toolCalls.length > 0
+          ? {
+              tool_calls: message.toolCalls.map((call) => ({
+                id: call.id,
+                type: 'function' as const,
+                function: { name: call.name, arguments: call.arguments },
+              })),
+            }
+          : {}),
+      };
+    case 'tool':
+      return {
+        role: 'tool',
+        tool_call_id: message.toolCallId,
+        content: message.content,
+        ...(message.changes.length > 0
+          ? {
+              changes: message.changes.map((change) => ({
+                // Stored only after the wire's check: one of GPT_BUILDER_FIELDS.
+                field: change.field as WireBuilderChange['field'],
+                value: change.value,
+              })),
+            }
+          : {}),
+      };
+  }
+}
+
+function toWireBuilderChat(chat: StoredBuilderChat): GptBuilderChat {
+  return {
+    object: 'gpt.builder_chat',
+    gpt_id: chat.gptId,
+    messages: chat.messages.map(toWireBuilderMessage),
+    updated_at: chat.updatedAt,
   };
 }

@@ -4,6 +4,7 @@ import { ChatCompletionCreateParams, newId } from '@atelier/protocol';
 import type { FastifyInstance } from 'fastify';
 import { runCompletion } from '../../engine/chat-completion.js';
 import type { ModelRegistry } from '../../inference/model-registry.js';
+import type { UsageLedger } from '../../platform/usage-ledger.js';
 import { abortOnClose } from '../abort-on-close.js';
 import { fromWireChat } from '../from-wire-chat.js';
 import { dispatchByModel, type LocalRequest } from '../model-dispatch.js';
@@ -11,11 +12,16 @@ import { parseBody } from '../parse.js';
 import { acceptRawJson } from '../raw-json-body.js';
 import { streamSse } from '../stream-sse.js';
 import { collectChatCompletion, toChatChunks } from '../to-wire-chat.js';
+import { meterEvents } from '../usage-meter.js';
 import { type GptChatServices, withGptModels } from './gpts-chat-completions.js';
 
 export function registerChatCompletions(
   app: FastifyInstance,
-  { registry, gpts = undefined }: { registry: ModelRegistry; gpts?: GptChatServices | undefined },
+  {
+    registry,
+    gpts = undefined,
+    usage = undefined,
+  }: { registry: ModelRegistry; gpts?: GptChatServices | undefined; usage?: UsageLedger | undefined },
 ): void {
   void app.register(async (scope) => {
     const parseJson = acceptRawJson(scope);
@@ -24,6 +30,7 @@ export function registerChatCompletions(
       endpoint: 'chat/completions',
       parseJson,
       serveLocally: (local) => serveLocally(registry, local),
+      usage,
     });
     // `gpt-<id>` names a GPT (gpts-chat-completions.ts); every other name is dispatched as usual.
     scope.post(
@@ -33,7 +40,10 @@ export function registerChatCompletions(
   });
 }
 
-async function serveLocally(registry: ModelRegistry, { json, route, reply }: LocalRequest): Promise<unknown> {
+async function serveLocally(
+  registry: ModelRegistry,
+  { json, route, reply, recordUsage }: LocalRequest,
+): Promise<unknown> {
   const params = parseBody(ChatCompletionCreateParams, json);
   const { info, id } = route ?? registry.route(params.model);
   const model = registry.languageModel(id);
@@ -45,7 +55,9 @@ async function serveLocally(registry: ModelRegistry, { json, route, reply }: Loc
     model: info.id,
     systemFingerprint: info.fingerprint,
   };
-  const events = runCompletion({ model, request: plan.request, n: plan.n });
+  const events = meterEvents(runCompletion({ model, request: plan.request, n: plan.n }), (used) =>
+    recordUsage(info.id, used),
+  );
   const options = {
     identity,
     n: plan.n,

@@ -6,6 +6,7 @@ import { type CompletionEvent, runCompletion } from '../../engine/chat-completio
 import { mergeStreams } from '../../engine/merge-streams.js';
 import type { ModelRegistry } from '../../inference/model-registry.js';
 import type { LanguageModel, TokenLogprob, Usage } from '../../inference/spec.js';
+import type { UsageLedger } from '../../platform/usage-ledger.js';
 import { abortOnClose } from '../abort-on-close.js';
 import { fromWireCompletion } from '../from-wire-chat.js';
 import { dispatchByModel, type LocalRequest } from '../model-dispatch.js';
@@ -13,8 +14,12 @@ import { parseBody } from '../parse.js';
 import { acceptRawJson } from '../raw-json-body.js';
 import { streamSse } from '../stream-sse.js';
 import { toCompletionLogprobs, toWireUsage } from '../to-wire-chat.js';
+import { meterEvents } from '../usage-meter.js';
 
-export function registerCompletions(app: FastifyInstance, { registry }: { registry: ModelRegistry }): void {
+export function registerCompletions(
+  app: FastifyInstance,
+  { registry, usage = undefined }: { registry: ModelRegistry; usage?: UsageLedger | undefined },
+): void {
   void app.register(async (scope) => {
     const parseJson = acceptRawJson(scope);
     scope.post(
@@ -24,12 +29,16 @@ export function registerCompletions(app: FastifyInstance, { registry }: { regist
         endpoint: 'completions',
         parseJson,
         serveLocally: (local) => serveLocally(registry, local),
+        usage,
       }),
     );
   });
 }
 
-async function serveLocally(registry: ModelRegistry, { json, route, reply }: LocalRequest): Promise<unknown> {
+async function serveLocally(
+  registry: ModelRegistry,
+  { json, route, reply, recordUsage }: LocalRequest,
+): Promise<unknown> {
   const params = parseBody(CompletionCreateParams, json);
   const { info, id } = route ?? registry.route(params.model);
   const model = registry.languageModel(id);
@@ -43,7 +52,9 @@ async function serveLocally(registry: ModelRegistry, { json, route, reply }: Loc
   const streams = requests.map((one, promptIndex) =>
     remapChoices(runCompletion({ model, request: one, n }), promptIndex * n),
   );
-  const events = streams.length === 1 ? streams[0]! : sumUsage(mergeStreams(streams));
+  const events = meterEvents(streams.length === 1 ? streams[0]! : sumUsage(mergeStreams(streams)), (used) =>
+    recordUsage(info.id, used),
+  );
   const base = {
     id: newId('completion', 29),
     object: 'text_completion' as const,

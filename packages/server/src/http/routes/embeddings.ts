@@ -4,12 +4,16 @@ import { type CreateEmbeddingResponse, EmbeddingCreateParams } from '@atelier/pr
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError } from '../../errors.js';
 import type { ModelRegistry } from '../../inference/model-registry.js';
+import type { UsageLedger } from '../../platform/usage-ledger.js';
 import { abortOnClose } from '../abort-on-close.js';
 import { dispatchByModel, type LocalRequest } from '../model-dispatch.js';
 import { parseBody } from '../parse.js';
 import { acceptRawJson } from '../raw-json-body.js';
 
-export function registerEmbeddings(app: FastifyInstance, { registry }: { registry: ModelRegistry }): void {
+export function registerEmbeddings(
+  app: FastifyInstance,
+  { registry, usage = undefined }: { registry: ModelRegistry; usage?: UsageLedger | undefined },
+): void {
   void app.register(async (scope) => {
     const parseJson = acceptRawJson(scope);
     scope.post(
@@ -19,12 +23,16 @@ export function registerEmbeddings(app: FastifyInstance, { registry }: { registr
         endpoint: 'embeddings',
         parseJson,
         serveLocally: (local) => serveLocally(registry, local),
+        usage,
       }),
     );
   });
 }
 
-async function serveLocally(registry: ModelRegistry, { json, route, reply }: LocalRequest): Promise<unknown> {
+async function serveLocally(
+  registry: ModelRegistry,
+  { json, route, reply, recordUsage }: LocalRequest,
+): Promise<unknown> {
   const params = parseBody(EmbeddingCreateParams, json);
   const { info, id } = route ?? registry.route(params.model);
   if (!info.capabilities.embeddings) {
@@ -46,6 +54,7 @@ async function serveLocally(registry: ModelRegistry, { json, route, reply }: Loc
   }
   const abort = abortOnClose(reply);
   const result = await model.embed({ inputs, signal: abort.signal });
+  recordUsage(info.id, { promptTokens: result.promptTokens, completionTokens: 0, cachedPromptTokens: 0 });
   const data = result.embeddings.map((vector, index) => {
     const sized = resize(vector, params.dimensions, info.id);
     return {

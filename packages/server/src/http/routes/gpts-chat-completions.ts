@@ -2,13 +2,20 @@
 // `"gpt-<id>:draft"`, its builder's preview) is answered by the GPT, with its instructions,
 // knowledge and capabilities applied here, on the model the GPT runs on. Any other model name
 // goes on to the ordinary dispatch. Who may not chat with the GPT gets the 404 of an unknown model.
-import { ChatCompletionCreateParams, type GptReference, newId, parseGptModelName } from '@atelier/protocol';
+import {
+  ChatCompletionCreateParams,
+  type GptReference,
+  gptModelName,
+  newId,
+  parseGptModelName,
+} from '@atelier/protocol';
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { InvalidRequestError, NotFoundError, ServiceUnavailableError } from '../../errors.js';
 import type { ModelRegistry } from '../../inference/model-registry.js';
 import type { ActionsService } from '../../platform/actions-service.js';
 import { type PendingAction, runGptChat } from '../../platform/gpts-chat.js';
 import type { GptsService } from '../../platform/gpts-service.js';
+import type { UsageLedger } from '../../platform/usage-ledger.js';
 import type { BuiltInTools } from '../../tools/spec.js';
 import { abortOnClose } from '../abort-on-close.js';
 import { fromWireChat } from '../from-wire-chat.js';
@@ -17,12 +24,15 @@ import { parseBody } from '../parse.js';
 import type { ParseJson } from '../raw-json-body.js';
 import { streamSse } from '../stream-sse.js';
 import { collectChatCompletion, toChatChunks } from '../to-wire-chat.js';
+import { toWirePendingAction } from '../to-wire-pending-action.js';
 
 export interface GptChatServices {
   readonly gpts: GptsService;
   readonly tools: BuiltInTools;
   /** GPT actions, called server-side for the person chatting (absent: GPTs offer none). */
   readonly actions?: ActionsService | undefined;
+  /** Where each model turn is counted (none: not counted). */
+  readonly usage?: UsageLedger | undefined;
 }
 
 /** Wraps the chat-completions handler: GPT model names are served here, the rest by `next`. */
@@ -123,6 +133,18 @@ async function serveGpt({
     tools: services.tools,
     callerWorkspaceId: principal.workspaceId,
     sessionId: identity.id,
+    // The caller's usage, as any chat completion of theirs: counted in their workspace, against
+    // their key, under the GPT's model name (which model it runs on is its builder's business).
+    onTurnUsage: (used) =>
+      services.usage?.record({
+        principal,
+        model: gptModelName(target.gpt.id),
+        endpoint: 'chat/completions',
+        inputTokens: used.promptTokens,
+        cachedInputTokens: used.cachedPromptTokens,
+        outputTokens: used.completionTokens,
+        estimated: false,
+      }),
     actions: services.actions
       ? {
           service: services.actions,
@@ -169,16 +191,4 @@ async function serveGpt({
     held.map((action) => `${action.type};action_id=${action.action_id};domain=${action.domain}`).join(', '),
   );
   return { ...completion, atelier_pending_actions: held };
-}
-
-function toWirePendingAction(action: PendingAction) {
-  return {
-    type: action.type === 'consent' ? ('consent_required' as const) : ('oauth_required' as const),
-    action_id: action.actionId,
-    operation: action.operation,
-    domain: action.domain,
-    can_always_allow: action.canAlwaysAllow,
-    preview: action.preview,
-    message: action.message,
-  };
 }

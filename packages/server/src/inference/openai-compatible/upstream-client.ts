@@ -1,16 +1,13 @@
-// HTTP to one OpenAI-compatible upstream. Requests go through undici's Pool: keep-alive
-// connections, and per request about half the CPU of node:http's client (measured: the client was
-// the largest part of what a pass-through request costs the gateway). The answer's body is handed
-// over as a plain Readable, fed chunk by chunk with backpressure. Retries 429/5xx answers and
-// failed connections with backoff, always before any byte of the answer has been relayed; the
-// caller sees either the final answer or UpstreamUnavailableError. undici is loaded with the first
-// request, not at start: a server that never asks an upstream never pays for it.
+// HTTP to one OpenAI-compatible upstream. Requests go through a keep-alive pool of HTTP/1.1
+// connections (http1-pool.ts), written in one go; an answer is handed over once its head came,
+// its body to be relayed as it arrives. Retries 429/5xx answers and failed connections with
+// backoff, always before any byte of the answer has been relayed; the caller sees either the
+// final answer or UpstreamUnavailableError.
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { Readable } from 'node:stream';
-import type { Dispatcher, Pool } from 'undici';
 import { AtelierError } from '../../errors.js';
 import type { PassThroughCall, PassThroughResponse } from '../spec.js';
+import { type Exchange, Http1Pool, UpstreamConnectionClosed, UpstreamTimeout } from './http1-pool.js';
 
 export interface UpstreamClientOptions {
   readonly name: string;
@@ -27,6 +24,11 @@ export interface UpstreamClientOptions {
   readonly maxBackoffMs?: number;
   /** A `retry-after` longer than this is not waited for: the answer goes to the client. */
   readonly maxRetryAfterMs?: number;
+  /**
+   * The certificates (PEM) an HTTPS upstream's must chain to, instead of Node's bundled ones
+   * (operators add a private CA for every upstream with NODE_EXTRA_CA_CERTS).
+   */
+  readonly ca?: string | undefined;
 }
 
 /** No answer from the upstream at all (refused, reset, timed out), after the retries. */
@@ -46,18 +48,17 @@ export class UpstreamClient {
   private readonly url: URL;
   private readonly pathPrefix: string;
   private readonly authorization: string | undefined;
-  /** Every POST's headers (undici adds host and content-length); undici only reads them. */
-  private readonly postHeaders: string[];
+  private readonly unsendableKey: boolean;
+  /** Every POST's header fields after its request line, up to `content-length: `. */
+  private readonly postHeaders: string;
   private readonly timeoutMs: number;
-  private readonly maxConcurrency: number | undefined;
   private readonly maxRetries: number;
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly maxRetryAfterMs: number;
-  private pool: Pool | undefined;
-  private opening: Promise<Pool> | undefined;
-  private closed = false;
-  /** Discovery's GETs (rare, and at start, before undici is loaded): node:http. */
+  private readonly ca: string | undefined;
+  private readonly pool: Http1Pool;
+  /** Discovery's GETs (rare, and at start): node:http. */
   private discoveryAgent: http.Agent | undefined;
 
   constructor({
@@ -70,22 +71,25 @@ export class UpstreamClient {
     backoffMs = 200,
     maxBackoffMs = 4_000,
     maxRetryAfterMs = 10_000,
+    ca = undefined,
   }: UpstreamClientOptions) {
     this.name = name;
     this.url = new URL(baseUrl);
     this.pathPrefix = this.url.pathname.replace(/\/+$/, '');
     this.authorization = apiKey ? `Bearer ${apiKey}` : undefined;
-    this.postHeaders = [
-      'content-type',
-      'application/json',
-      ...(this.authorization ? ['authorization', this.authorization] : []),
-    ];
+    // A line break or NUL in a header would end it early (and could smuggle another one in).
+    this.unsendableKey = /[\0\r\n]/.test(apiKey ?? '');
+    this.postHeaders =
+      ` HTTP/1.1\r\nhost: ${this.url.host}\r\ncontent-type: application/json\r\n` +
+      `${this.authorization && !this.unsendableKey ? `authorization: ${this.authorization}\r\n` : ''}` +
+      'content-length: ';
     this.timeoutMs = timeoutMs;
-    this.maxConcurrency = maxConcurrency;
     this.maxRetries = maxRetries;
     this.backoffMs = backoffMs;
     this.maxBackoffMs = maxBackoffMs;
     this.maxRetryAfterMs = maxRetryAfterMs;
+    this.ca = ca;
+    this.pool = new Http1Pool({ url: this.url, maxConnections: maxConcurrency, ca });
   }
 
   /**
@@ -93,17 +97,15 @@ export class UpstreamClient {
    * up at any point before the answer is handed over.
    */
   start({ endpoint, body }: { endpoint: string; body: Uint8Array }): PassThroughCall {
-    const call: CallState = { cancelled: false, abort: undefined, fail: undefined, wake: undefined };
+    const call: CallState = { cancelled: false, settled: false, exchange: undefined, wake: undefined };
     return {
-      response: this.post(`${this.pathPrefix}/${endpoint}`, body, call),
+      response: this.post(`POST ${this.pathPrefix}/${endpoint}${this.postHeaders}`, body, call),
       cancel: () => {
-        if (call.cancelled) return;
+        if (call.cancelled || call.settled) return;
         call.cancelled = true;
-        const cancelled = new UpstreamCancelled();
         // Sent: the connection is closed. Still waiting for a connection: the caller hears now,
-        // and the request is dropped when its turn comes, unsent.
-        call.abort?.(cancelled);
-        call.fail?.(cancelled);
+        // and the request leaves the line, unsent.
+        call.exchange?.cancel(new UpstreamCancelled());
         call.wake?.();
       },
     };
@@ -135,7 +137,7 @@ export class UpstreamClient {
       const response = await new Promise<IncomingMessage>((resolve, reject) => {
         const secure = this.url.protocol === 'https:';
         this.discoveryAgent ??= secure
-          ? new https.Agent({ keepAlive: true })
+          ? new https.Agent({ keepAlive: true, ...(this.ca ? { ca: this.ca } : {}) })
           : new http.Agent({ keepAlive: true });
         request = (secure ? https : http).request({
           method: 'GET',
@@ -180,23 +182,27 @@ export class UpstreamClient {
   }
 
   close(): void {
-    this.closed = true;
-    void this.pool?.destroy().catch(() => {});
+    this.pool.close();
     this.discoveryAgent?.destroy();
   }
 
-  private async post(path: string, body: Uint8Array, call: CallState): Promise<PassThroughResponse> {
-    const pool = this.pool ?? (await this.openPool());
+  private async post(requestHead: string, body: Uint8Array, call: CallState): Promise<PassThroughResponse> {
+    if (this.unsendableKey) {
+      throw new AtelierError(
+        `The API key configured for the upstream \`${this.name}\` cannot be sent in a header.`,
+      );
+    }
+    const head = `${requestHead}${body.length}\r\n\r\n`;
     let brokenRetried = false;
     for (let attempt = 0; ; attempt++) {
       let response: PassThroughResponse;
       try {
-        response = await this.request({ pool, path, body, call });
+        response = await this.request({ head, body, call });
       } catch (error) {
         if (call.cancelled) throw error;
-        // The connection broke before any answer (typically a kept-alive one the upstream had
-        // just closed): not the upstream's fault, so once, and at once.
-        if (isBrokenConnection(error) && !brokenRetried) {
+        // A kept-alive connection broke before any answer (typically one the upstream had just
+        // closed): not the upstream's fault, so once, and at once.
+        if ((error as Failure).reused && isBrokenConnection(error) && !brokenRetried) {
           brokenRetried = true;
           attempt--;
           continue;
@@ -209,50 +215,40 @@ export class UpstreamClient {
       if ((status === 429 || status >= 500) && attempt < this.maxRetries) {
         const wait = this.retryWait(response.rawHeaders, attempt);
         if (wait !== undefined) {
-          response.body.resume(); // read to the end so the connection goes back to the pool
+          response.discard(); // read to the end so the connection serves the next attempt
           await this.wait(wait, call);
           continue;
         }
       }
+      call.settled = true;
       return response;
     }
   }
 
-  private openPool(): Promise<Pool> {
-    this.opening ??= import('undici').then(({ Pool }) => {
-      this.pool = new Pool(this.url.origin, { connections: this.maxConcurrency ?? null });
-      if (this.closed) void this.pool.destroy().catch(() => {});
-      return this.pool;
-    });
-    return this.opening;
-  }
-
-  /** One attempt: settles with the answer once its headers arrived. */
+  /** One attempt: settles with the answer once its head arrived. */
   private request({
-    pool,
-    path,
+    head,
     body,
     call,
   }: {
-    pool: Pool;
-    path: string;
+    head: string;
     body: Uint8Array;
     call: CallState;
   }): Promise<PassThroughResponse> {
     if (call.cancelled) return Promise.reject(new UpstreamCancelled());
     return new Promise((resolve, reject) => {
-      call.fail = reject;
-      pool.dispatch(
-        {
-          method: 'POST',
-          path,
-          headers: this.postHeaders,
-          body,
-          headersTimeout: this.timeoutMs,
-          bodyTimeout: this.timeoutMs,
+      call.exchange = this.pool.exchange({
+        head,
+        body,
+        timeoutMs: this.timeoutMs,
+        handler: {
+          answer: resolve,
+          fail: (error, { reused }) => {
+            (error as Failure).reused = reused;
+            reject(error);
+          },
         },
-        new AnswerHandler({ call, resolve, reject }),
-      );
+      });
     });
   }
 
@@ -287,98 +283,27 @@ export class UpstreamClient {
 
   private unavailable(error: unknown): UpstreamUnavailableError {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      error instanceof UpstreamTimeout ||
-      code === 'UND_ERR_HEADERS_TIMEOUT' ||
-      code === 'UND_ERR_CONNECT_TIMEOUT'
-        ? 'timeout'
-        : (code ?? (error as Error).name ?? 'error');
+    const reason = error instanceof UpstreamTimeout ? 'timeout' : (code ?? (error as Error).name ?? 'error');
     return new UpstreamUnavailableError(this.name, reason, { cause: error });
-  }
-}
-
-/**
- * undici's callbacks for one attempt: the answer is handed over when its headers arrive, its body
- * bytes are pushed into a Readable as they come (undici pauses the socket while the reader is
- * behind), and destroying that Readable (the client left) closes the upstream connection.
- */
-class AnswerHandler implements Dispatcher.DispatchHandlers {
-  private readonly call: CallState;
-  private readonly resolve: (response: PassThroughResponse) => void;
-  private readonly reject: (error: Error) => void;
-  private abort: ((error?: Error) => void) | undefined;
-  private body: Readable | undefined;
-
-  constructor({
-    call,
-    resolve,
-    reject,
-  }: {
-    call: CallState;
-    resolve: (response: PassThroughResponse) => void;
-    reject: (error: Error) => void;
-  }) {
-    this.call = call;
-    this.resolve = resolve;
-    this.reject = reject;
-  }
-
-  onConnect(abort: (error?: Error) => void): void {
-    // Cancelled while waiting for a connection: throwing here drops the request unsent and
-    // leaves the connection to the next one (abort() would close it).
-    if (this.call.cancelled) throw new UpstreamCancelled();
-    this.abort = abort;
-    this.call.abort = abort;
-  }
-
-  onHeaders(status: number, headers: Buffer[], resume: () => void): boolean {
-    if (status < 200) return true; // 1xx: the answer follows
-    const rawHeaders = new Array<string>(headers.length);
-    for (let index = 0; index < headers.length; index++)
-      rawHeaders[index] = headers[index]!.toString('latin1');
-    const abort = this.abort;
-    this.body = new Readable({
-      read: () => resume(),
-      destroy: (error, callback) => {
-        if (!this.body?.readableEnded) abort?.(new UpstreamCancelled());
-        callback(error);
-      },
-    });
-    this.call.abort = undefined;
-    this.call.fail = undefined;
-    this.resolve({ status, rawHeaders, body: this.body });
-    return true;
-  }
-
-  onData(chunk: Buffer): boolean {
-    return this.body?.push(chunk) ?? false;
-  }
-
-  onComplete(): void {
-    this.body?.push(null);
-  }
-
-  onError(error: Error): void {
-    this.call.abort = undefined;
-    this.call.fail = undefined;
-    if (this.body) this.body.destroy(error);
-    else this.reject(error);
   }
 }
 
 /** One call's cancellation state: the attempt in flight, or the wait between two attempts. */
 interface CallState {
   cancelled: boolean;
-  /** Closes the connection of the attempt in flight (set once it was sent). */
-  abort: ((error?: Error) => void) | undefined;
-  /** Rejects the attempt in flight, while no answer came. */
-  fail: ((error: Error) => void) | undefined;
+  /** The answer went to the caller: cancelling is then the body's business. */
+  settled: boolean;
+  /** The attempt in flight (waiting for a connection, or sent). */
+  exchange: Exchange | undefined;
   wake: (() => void) | undefined;
 }
 
+/** An attempt's failure, with whether it went out on a kept-alive connection. */
+type Failure = Error & { reused?: boolean };
+
 function isBrokenConnection(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
-  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+  return error instanceof UpstreamConnectionClosed || code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 /** The first value of header `name` (lower case) in a raw name/value list. */
@@ -393,12 +318,5 @@ export class UpstreamCancelled extends Error {
   constructor() {
     super('the request was cancelled');
     this.name = 'UpstreamCancelled';
-  }
-}
-
-class UpstreamTimeout extends Error {
-  constructor() {
-    super('the upstream did not answer in time');
-    this.name = 'UpstreamTimeout';
   }
 }

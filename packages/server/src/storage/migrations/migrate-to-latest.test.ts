@@ -10,6 +10,7 @@ import { migrations } from './migrations.js';
 const TABLES = [
   'account_preferences',
   'accounts',
+  'action_consent_grants',
   'action_consents',
   'action_oauth_states',
   'action_oauth_tokens',
@@ -22,6 +23,7 @@ const TABLES = [
   'embedding_spaces',
   'file_texts',
   'files',
+  'gpt_builder_chats',
   'gpt_conversations',
   'gpt_link_grants',
   'gpt_versions',
@@ -29,6 +31,7 @@ const TABLES = [
   'messages',
   'model_aliases',
   'model_settings',
+  'model_usage',
   'run_steps',
   'runs',
   'sessions',

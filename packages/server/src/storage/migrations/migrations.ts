@@ -12,6 +12,10 @@ import { migration006Gpts } from './006-gpts.js';
 import { migration006 } from './006-internal-vector-stores.js';
 import { migration007 } from './007-actions.js';
 import { migration008 } from './008-chat-history-and-threads.js';
+import { migration009GptBuilderChat } from './009-gpt-builder-chat.js';
+import { migration009RunCallersAndConsentGrants } from './009-run-callers-and-consent-grants.js';
+import { migration011ModelUsage } from './011-model-usage.js';
+import { migration012RunApiKeys } from './012-run-api-keys.js';
 
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '001-accounts-workspaces-api-keys': migration001,
@@ -23,4 +27,8 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '006-internal-vector-stores': migration006,
   '007-actions': migration007,
   '008-chat-history-and-threads': migration008,
+  '009-gpt-builder-chat': migration009GptBuilderChat,
+  '009-run-callers-and-consent-grants': migration009RunCallersAndConsentGrants,
+  '011-model-usage': migration011ModelUsage,
+  '012-run-api-keys': migration012RunApiKeys,
 });

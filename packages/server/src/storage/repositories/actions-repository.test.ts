@@ -141,6 +141,41 @@ describeEachDialect('actions repository', (getHandle) => {
     expect(await repository().takeOAuthState('h3', time)).toBeNull();
   });
 
+  it('lets exactly one call take a one-time grant, even when many try at once, and keeps it across handles', async () => {
+    const { account } = await newMember();
+    const key = { accountId: account.id, scopeId: 'g-000000000000000000000001', domain: 'api.example.com' };
+    await repository().saveGrant({ ...key, operation: 'listTasks', expiresAt: time + 600 });
+    // A restarted server (another handle on the same database) finds the grant.
+    const reopened = await getHandle().reopen();
+    const elsewhere = createActionsRepository(reopened.db, { now: () => time });
+    const attempts = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        (index % 2 === 0 ? repository() : elsewhere).takeGrant({ ...key, operation: 'listTasks', at: time }),
+      ),
+    );
+    expect(attempts.filter(Boolean)).toHaveLength(1);
+    expect(await repository().takeGrant({ ...key, operation: 'listTasks', at: time })).toBe(false);
+
+    // A grant for the domain covers one call of any operation; an operation's own is taken first.
+    await repository().saveGrant({ ...key, operation: '', expiresAt: time + 600 });
+    await repository().saveGrant({ ...key, operation: 'addTask', expiresAt: time + 600 });
+    expect(await repository().takeGrant({ ...key, operation: 'addTask', at: time })).toBe(true);
+    expect(await repository().takeGrant({ ...key, operation: 'listTasks', at: time })).toBe(true);
+    expect(await repository().takeGrant({ ...key, operation: 'listTasks', at: time })).toBe(false);
+
+    // Expired grants are not taken, and go when the person gets a new one.
+    await repository().saveGrant({ ...key, operation: 'listTasks', expiresAt: time - 1 });
+    expect(await repository().takeGrant({ ...key, operation: 'listTasks', at: time })).toBe(false);
+    await repository().saveGrant({ ...key, domain: 'other.example.com', operation: '', expiresAt: time + 5 });
+    const rows = await getHandle().db.selectFrom('action_consent_grants').selectAll().execute();
+    expect(rows.map((row) => row.domain)).toEqual(['other.example.com']);
+
+    // Declining forgets the grants for that domain.
+    await repository().saveGrant({ ...key, operation: '', expiresAt: time + 600 });
+    expect(await repository().deleteGrants(key)).toBe(1);
+    expect(await repository().takeGrant({ ...key, operation: 'listTasks', at: time })).toBe(false);
+  });
+
   it('refuses an action for a workspace that does not exist', async () => {
     const { account } = await newMember();
     await expect(newAction('ws_missing', account.id)).rejects.toMatchObject({ status: 404 });

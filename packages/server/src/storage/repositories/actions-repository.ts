@@ -1,5 +1,5 @@
 // GPT actions and what each person keeps about them: consent per (person, GPT or action,
-// domain), OAuth tokens, OAuth sign-ins in progress. Secrets arrive here already sealed
+// domain), one-time grants, OAuth tokens, OAuth sign-ins in progress. Secrets arrive here already sealed
 // (SealedSecret) and leave sealed: this file never sees a plaintext secret.
 
 import { randomBase62 } from '@atelier/protocol';
@@ -75,6 +75,16 @@ export interface ConsentRow {
   readonly decidedAt: number;
 }
 
+/** A one-time "Allow": the next matching call goes, once. */
+export interface ConsentGrant {
+  readonly accountId: string;
+  readonly scopeId: string;
+  readonly domain: string;
+  /** '' for any operation of the domain. */
+  readonly operation: string;
+  readonly expiresAt: number;
+}
+
 export interface OAuthTokenRow {
   readonly actionId: string;
   readonly accountId: string;
@@ -112,6 +122,22 @@ export interface ActionsRepository {
   listConsents(accountId: string): Promise<ConsentRow[]>;
   deleteConsent(key: { accountId: string; scopeId: string; domain: string }): Promise<boolean>;
 
+  /** Stores a one-time grant (a second one for the same operation moves its expiry). */
+  saveGrant(grant: ConsentGrant): Promise<void>;
+  /**
+   * Takes the grant for this operation, else the one for any operation of the domain, unless
+   * expired by `at`: true when one was taken. Atomic: of concurrent calls, one takes a grant.
+   */
+  takeGrant(key: {
+    accountId: string;
+    scopeId: string;
+    domain: string;
+    operation: string;
+    at: number;
+  }): Promise<boolean>;
+  /** Forgets every grant for this person, GPT (or action) and domain (they declined). */
+  deleteGrants(key: { accountId: string; scopeId: string; domain: string }): Promise<number>;
+
   findTokens(key: { actionId: string; accountId: string }): Promise<OAuthTokenRow | null>;
   /** Inserts or replaces the tokens for this action and person. */
   saveTokens(row: Omit<OAuthTokenRow, 'updatedAt'>): Promise<OAuthTokenRow>;
@@ -136,6 +162,20 @@ export function createActionsRepository(
       if (constraintViolation(error) === 'foreign_key') throw new NotFoundError(`${what} no longer exists.`);
       throw error;
     }
+  };
+
+  /** Deletes a person's rows for one GPT (or action) and domain; returns how many went. */
+  const deleteByConsentKey = async (
+    table: 'action_consents' | 'action_consent_grants',
+    { accountId, scopeId, domain }: { accountId: string; scopeId: string; domain: string },
+  ): Promise<number> => {
+    const result = await db
+      .deleteFrom(table)
+      .where('account_id', '=', accountId)
+      .where('scope_id', '=', scopeId)
+      .where('domain', '=', domain)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   };
 
   const get = async (id: string): Promise<ActionRecord | null> => {
@@ -210,6 +250,7 @@ export function createActionsRepository(
     async delete(id) {
       return inTransaction(db, async (trx) => {
         await trx.deleteFrom('action_consents').where('scope_id', '=', id).execute();
+        await trx.deleteFrom('action_consent_grants').where('scope_id', '=', id).execute();
         const result = await trx.deleteFrom('actions').where('id', '=', id).executeTakeFirst();
         return result.numDeletedRows > 0n;
       });
@@ -264,15 +305,61 @@ export function createActionsRepository(
       return rows.map(toConsent);
     },
 
-    async deleteConsent({ accountId, scopeId, domain }) {
-      const result = await db
-        .deleteFrom('action_consents')
-        .where('account_id', '=', accountId)
-        .where('scope_id', '=', scopeId)
-        .where('domain', '=', domain)
-        .executeTakeFirst();
-      return result.numDeletedRows > 0n;
+    async deleteConsent(key) {
+      return (await deleteByConsentKey('action_consents', key)) > 0;
     },
+
+    async saveGrant(grant) {
+      const row = {
+        account_id: grant.accountId,
+        scope_id: grant.scopeId,
+        domain: grant.domain,
+        operation: grant.operation,
+        expires_at: grant.expiresAt,
+        created_at: now(),
+      };
+      await inTransaction(db, async (trx) => {
+        // The person's grants that ran out are of no use to anyone: they go as new ones come.
+        await trx
+          .deleteFrom('action_consent_grants')
+          .where('account_id', '=', grant.accountId)
+          .where('expires_at', '<=', now())
+          .execute();
+        await foreignKeys(
+          () =>
+            trx
+              .insertInto('action_consent_grants')
+              .values(row)
+              .onConflict((conflict) =>
+                conflict
+                  .columns(['account_id', 'scope_id', 'domain', 'operation'])
+                  .doUpdateSet({ expires_at: row.expires_at, created_at: row.created_at }),
+              )
+              .execute(),
+          'The account',
+        );
+      });
+    },
+
+    async takeGrant({ accountId, scopeId, domain, operation, at }) {
+      // One DELETE … RETURNING per candidate: the row goes to whichever statement deletes it
+      // first (Postgres makes a concurrent second one re-check the row and find it gone).
+      for (const candidate of operation === '' ? [''] : [operation, '']) {
+        const taken = await db
+          .deleteFrom('action_consent_grants')
+          .where('account_id', '=', accountId)
+          .where('scope_id', '=', scopeId)
+          .where('domain', '=', domain)
+          .where('operation', '=', candidate)
+          .where('expires_at', '>', at)
+          .returning('operation')
+          .executeTakeFirst();
+        if (taken) return true;
+      }
+      return false;
+    },
+
+    deleteGrants: (key) => deleteByConsentKey('action_consent_grants', key),
 
     async findTokens({ actionId, accountId }) {
       const row = await db

@@ -42,6 +42,7 @@ describeEachDialect('chats repository', (getHandle) => {
       updatedAt: time,
       workspaceId: null,
       assistantId: null,
+      gptId: null,
     });
     expect(await repositories().chats.find(other.id, chat.id)).toBeNull();
     expect(await repositories().chats.update(other.id, chat.id, { title: 'Mine' })).toBeNull();

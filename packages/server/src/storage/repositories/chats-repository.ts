@@ -4,11 +4,11 @@
 // the old one stays; the engine's copy of each branch lives in Assistants threads, which the
 // messages name (see docs/decisions/2026-11-25-web-chat-on-runs.md).
 
-import { randomBase62 } from '@atelier/protocol';
+import { isGptId, randomBase62 } from '@atelier/protocol';
 import { type Kysely, PostgresAdapter, type Selectable, sql } from 'kysely';
 import { InvalidRequestError } from '../../errors.js';
 import type { ChatsTable } from '../accounts-sessions-schema.js';
-import type { Attachment, MessageContent } from '../assistants-domain.js';
+import type { Attachment, HeldCall, MessageContent } from '../assistants-domain.js';
 import { type Clock, systemClock } from '../clock.js';
 import { inTransaction } from '../in-transaction.js';
 import type { DatabaseSchema } from '../schema.js';
@@ -16,8 +16,11 @@ import { nextSequence } from '../sortable-id.js';
 
 export type ChatRole = 'user' | 'assistant';
 
-/** complete; how an answer ended early; or in_progress while its run is going. */
-export type ChatMessageStatus = 'complete' | 'stopped' | 'failed' | 'in_progress';
+/**
+ * complete; how an answer ended early; in_progress while its run is going; or pending: its run
+ * stopped at a GPT's action call that waits for the person's answer (consent or sign-in).
+ */
+export type ChatMessageStatus = 'complete' | 'stopped' | 'failed' | 'in_progress' | 'pending';
 
 export interface ChatMessage {
   readonly id: string;
@@ -38,6 +41,8 @@ export interface ChatMessage {
   readonly runId?: string | null | undefined;
   /** Why an answer failed. */
   readonly error?: string | null | undefined;
+  /** An answer waiting for the person (`status: 'pending'`): the calls its run held back. */
+  readonly pendingActions?: readonly HeldCall[] | undefined;
 }
 
 export interface ChatSummary {
@@ -47,6 +52,8 @@ export interface ChatSummary {
   readonly model: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** The GPT the chat talks to (its runs use it as their assistant); null: a plain chat. */
+  readonly gptId: string | null;
 }
 
 export interface Chat extends ChatSummary {
@@ -65,6 +72,8 @@ export interface ChatCreateParams {
   readonly model?: string | null;
   readonly messages?: readonly ChatMessage[];
   readonly currentNodeId?: string | null;
+  /** A chat with a GPT: its id (`g-…`), the assistant of every run. */
+  readonly assistantId?: string | null;
 }
 
 export interface ChatUpdate {
@@ -110,10 +119,24 @@ export interface ChatsRepository {
   /** Replaces the remembered one (it was deleted through the API). */
   replaceDefaultAssistant(workspaceId: string, assistantId: string): Promise<void>;
   /**
-   * Chats that may be used for training, by id after `after`: never a temporary one, nor one of
-   * an account whose "chat history & training" is off.
+   * Chats that may be used for training, by id after `after` (changed at or after `since`, Unix
+   * seconds): never a temporary one, nor one of an account whose "chat history & training" is
+   * off, nor a conversation with a GPT whose builder does not allow training (or whose choice was
+   * not recorded). Their threads are checked apart: `threadsBarredFromTraining`.
    */
-  listForTraining(params: { readonly after?: string | undefined; readonly limit: number }): Promise<Chat[]>;
+  listForTraining(params: {
+    readonly after?: string | undefined;
+    readonly since?: number | undefined;
+    readonly limit: number;
+  }): Promise<Chat[]>;
+  /** Every chat of the account, temporary ones too, whole, by id after `after` (its data export). */
+  listAllOf(params: {
+    readonly accountId: string;
+    readonly after?: string | undefined;
+    readonly limit: number;
+  }): Promise<Chat[]>;
+  /** Those of `threadIds` that are conversations with a GPT whose builder does not allow training. */
+  threadsBarredFromTraining(threadIds: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
 const CHAT_ID_PREFIX = 'chat_';
@@ -175,7 +198,15 @@ export function createChatsRepository(
   }
 
   return {
-    async create({ accountId, title, temporary = false, model = null, messages = [], currentNodeId = null }) {
+    async create({
+      accountId,
+      title,
+      temporary = false,
+      model = null,
+      messages = [],
+      currentNodeId = null,
+      assistantId = null,
+    }) {
       const at = now();
       const row = {
         id: CHAT_ID_PREFIX + randomBase62(24),
@@ -190,7 +221,7 @@ export function createChatsRepository(
         updated_at: at,
         updated_seq: nextSequence(),
         workspace_id: null,
-        assistant_id: null,
+        assistant_id: assistantId,
       };
       await db.insertInto('chats').values(row).execute();
       return toChat(row);
@@ -201,7 +232,7 @@ export function createChatsRepository(
     async list({ accountId, limit, after = undefined, search = undefined }) {
       let query = db
         .selectFrom('chats')
-        .select(['id', 'title', 'temporary', 'model', 'created_at', 'updated_at'])
+        .select(['id', 'title', 'temporary', 'model', 'created_at', 'updated_at', 'assistant_id'])
         .where('account_id', '=', accountId)
         .where('temporary', '=', 0);
       if (after !== undefined) {
@@ -315,7 +346,7 @@ export function createChatsRepository(
         .execute();
     },
 
-    async listForTraining({ after = undefined, limit }) {
+    async listForTraining({ after = undefined, since = undefined, limit }) {
       let query = db
         .selectFrom('chats')
         .leftJoin('account_preferences', 'account_preferences.account_id', 'chats.account_id')
@@ -327,10 +358,53 @@ export function createChatsRepository(
             eb('account_preferences.chat_history_enabled', 'is', null),
             eb('account_preferences.chat_history_enabled', '=', 1),
           ]),
-        );
+        )
+        .where((eb) => {
+          const gptConversation = (allowTraining: 0 | 1) =>
+            eb.exists(
+              eb
+                .selectFrom('gpt_conversations')
+                .select('gpt_conversations.chat_id')
+                .whereRef('gpt_conversations.chat_id', '=', 'chats.id')
+                .where('gpt_conversations.allow_training', '=', allowTraining),
+            );
+          return eb.and([
+            eb.not(gptConversation(0)),
+            // A chat with a GPT (`g-…` assistant) only with its builder's recorded yes.
+            eb.or([
+              eb('chats.assistant_id', 'is', null),
+              eb('chats.assistant_id', 'not like', 'g-%'),
+              gptConversation(1),
+            ]),
+          ]);
+        });
       if (after !== undefined) query = query.where('chats.id', '>', after);
+      if (since !== undefined) query = query.where('chats.updated_at', '>=', since);
       const rows = await query.orderBy('chats.id').limit(limit).execute();
       return rows.map(toChat);
+    },
+
+    async listAllOf({ accountId, after = undefined, limit }) {
+      let query = db.selectFrom('chats').selectAll().where('account_id', '=', accountId);
+      if (after !== undefined) query = query.where('id', '>', after);
+      const rows = await query.orderBy('id').limit(limit).execute();
+      return rows.map(toChat);
+    },
+
+    async threadsBarredFromTraining(threadIds) {
+      if (threadIds.length === 0) return new Set();
+      const barred = new Set<string>();
+      // In slices: a statement has a limited number of parameters.
+      for (let start = 0; start < threadIds.length; start += 500) {
+        const rows = await db
+          .selectFrom('gpt_conversations')
+          .select('thread_id')
+          .where('thread_id', 'in', threadIds.slice(start, start + 500))
+          .where('allow_training', '=', 0)
+          .execute();
+        for (const row of rows) if (row.thread_id) barred.add(row.thread_id);
+      }
+      return barred;
     },
   };
 }
@@ -345,7 +419,10 @@ function escapeLike(text: string): string {
 }
 
 function toSummary(
-  row: Pick<Selectable<ChatsTable>, 'id' | 'title' | 'temporary' | 'model' | 'created_at' | 'updated_at'>,
+  row: Pick<
+    Selectable<ChatsTable>,
+    'id' | 'title' | 'temporary' | 'model' | 'created_at' | 'updated_at' | 'assistant_id'
+  >,
 ): ChatSummary {
   return {
     id: row.id,
@@ -354,6 +431,7 @@ function toSummary(
     model: row.model,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    gptId: row.assistant_id && isGptId(row.assistant_id) ? row.assistant_id : null,
   };
 }
 

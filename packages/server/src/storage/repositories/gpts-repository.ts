@@ -1,6 +1,6 @@
 // GPTs: each is a row with its draft's face and sharing settings, the backing assistant (its
-// draft's instructions, model, tools and tool resources, kept in `assistants`), and frozen
-// published versions. Who may see or change one is the platform's rule (platform/gpts-*.ts): this
+// draft's instructions, model, tools and tool resources, kept in `assistants`), frozen published
+// versions, and the builder's Create conversation kept with the draft. Who may see or change one is the platform's rule (platform/gpts-*.ts): this
 // stores and finds, unscoped.
 
 import type { Kysely, Selectable } from 'kysely';
@@ -116,6 +116,41 @@ export interface GptConversation {
   readonly createdAt: number;
 }
 
+export interface GptBuilderToolCall {
+  readonly id: string;
+  readonly name: string;
+  /** JSON text, as the model wrote it. */
+  readonly arguments: string;
+}
+
+/** What one builder tool call changed, as the Create tab showed it. */
+export interface GptBuilderChange {
+  readonly field: string;
+  readonly value: string;
+}
+
+/** One message of the builder's Create conversation, as the builder assistant saw it. */
+export type GptBuilderChatMessage =
+  | { readonly role: 'user'; readonly content: string }
+  | {
+      readonly role: 'assistant';
+      readonly content: string | null;
+      readonly toolCalls: readonly GptBuilderToolCall[];
+    }
+  | {
+      readonly role: 'tool';
+      readonly toolCallId: string;
+      readonly content: string;
+      readonly changes: readonly GptBuilderChange[];
+    };
+
+export interface GptBuilderChat {
+  readonly gptId: string;
+  readonly messages: readonly GptBuilderChatMessage[];
+  /** null: nothing said yet. */
+  readonly updatedAt: number | null;
+}
+
 export interface GptListPage {
   readonly limit: number;
   /** A GPT id from the previous page. */
@@ -151,7 +186,16 @@ export interface GptsRepository {
         | { readonly scope: 'public' }
       ),
   ): Promise<Page<Gpt>>;
-  /** Deletes the GPT with its backing assistant, versions, grants and conversation records. */
+  /**
+   * Every GPT `accountId` builds, and the published ones shared with it: `public` ones, `workspace`
+   * ones of `workspaceIds`, and `link` ones the account opened through their link (so a `link` GPT
+   * here is always one its viewer holds the link of). Newest first.
+   */
+  listReachable(params: {
+    readonly accountId: string | null;
+    readonly workspaceIds: readonly string[];
+  }): Promise<readonly Gpt[]>;
+  /** Deletes the GPT with its backing assistant, versions, grants, builder chat and conversation records. */
   delete(id: string): Promise<boolean>;
   addLinkGrant(gptId: string, accountId: string): Promise<void>;
   hasLinkGrant(gptId: string, accountId: string): Promise<boolean>;
@@ -170,6 +214,13 @@ export interface GptsRepository {
   conversationsOf(conversationId: string): Promise<readonly GptConversation[]>;
   /** How many conversations and distinct people used the GPT. */
   usage(gptId: string): Promise<{ readonly conversations: number; readonly users: number }>;
+  /** The builder's Create conversation (no messages when none was kept). */
+  builderChat(gptId: string): Promise<GptBuilderChat>;
+  /** Replaces the builder's Create conversation; null when the GPT is gone. */
+  saveBuilderChat(params: {
+    gptId: string;
+    messages: readonly GptBuilderChatMessage[];
+  }): Promise<GptBuilderChat | null>;
 }
 
 type GptRow = Selectable<GptsTable> & {
@@ -405,6 +456,43 @@ export function createGptsRepository(
       return page((query) => query.where('gpts.builder_account_id', '=', builderAccountId), paging);
     },
 
+    async listReachable({ accountId, workspaceIds }) {
+      const rows = await selectGpts(db)
+        .where((eb) => {
+          const shared = [eb('gpts.visibility', '=', 'public')];
+          if (workspaceIds.length > 0) {
+            shared.push(
+              eb.and([
+                eb('gpts.visibility', '=', 'workspace'),
+                eb('gpts.workspace_id', 'in', [...workspaceIds]),
+              ]),
+            );
+          }
+          if (accountId !== null) {
+            shared.push(
+              eb.and([
+                eb('gpts.visibility', '=', 'link'),
+                eb.exists(
+                  eb
+                    .selectFrom('gpt_link_grants')
+                    .select('gpt_link_grants.gpt_id')
+                    .whereRef('gpt_link_grants.gpt_id', '=', 'gpts.id')
+                    .where('gpt_link_grants.account_id', '=', accountId),
+                ),
+              ]),
+            );
+          }
+          const published = eb.and([eb('gpts.published_version', 'is not', null), eb.or(shared)]);
+          return accountId === null
+            ? published
+            : eb.or([eb('gpts.builder_account_id', '=', accountId), published]);
+        })
+        .orderBy('gpts.seq', 'desc')
+        .orderBy('gpts.id', 'desc')
+        .execute();
+      return hydrate(db, rows);
+    },
+
     listShared(params) {
       return page((query) => {
         const shared = query.where('gpts.published_version', 'is not', null);
@@ -491,8 +579,54 @@ export function createGptsRepository(
           eb.fn.count<number | string>('account_id').distinct().as('users'),
         ])
         .where('gpt_id', '=', gptId)
+        // A web chat with the GPT counts once: its threads (one per branch) are recorded too.
+        .where((eb) =>
+          eb.or([
+            eb('thread_id', 'is', null),
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('threads')
+                  .select('threads.id')
+                  .whereRef('threads.id', '=', 'gpt_conversations.thread_id')
+                  .where('threads.metadata', 'like', '%"atelier_chat_id"%'),
+              ),
+            ),
+          ]),
+        )
         .executeTakeFirst();
       return { conversations: Number(row?.conversations ?? 0), users: Number(row?.users ?? 0) };
+    },
+
+    async builderChat(gptId) {
+      const row = await db
+        .selectFrom('gpt_builder_chats')
+        .selectAll()
+        .where('gpt_id', '=', gptId)
+        .executeTakeFirst();
+      return {
+        gptId,
+        messages: row ? fromJson<GptBuilderChatMessage[]>(row.messages, []) : [],
+        updatedAt: row ? Number(row.updated_at) : null,
+      };
+    },
+
+    async saveBuilderChat({ gptId, messages }) {
+      const row = { gpt_id: gptId, messages: toJson(messages), updated_at: now() };
+      try {
+        await db
+          .insertInto('gpt_builder_chats')
+          .values(row)
+          .onConflict((conflict) =>
+            conflict.column('gpt_id').doUpdateSet({ messages: row.messages, updated_at: row.updated_at }),
+          )
+          .execute();
+      } catch (error) {
+        // The GPT was deleted meanwhile.
+        if (constraintViolation(error) === 'foreign_key') return null;
+        throw error;
+      }
+      return { gptId, messages, updatedAt: row.updated_at };
     },
   };
 }

@@ -8,6 +8,7 @@ import { InvalidRequestError } from '../../errors.js';
 import type {
   AssistantTool,
   ContextRecord,
+  HeldCall,
   LastError,
   ResponseFormatOption,
   RunIncompleteReason,
@@ -81,6 +82,12 @@ export interface Run extends RunConfiguration {
   readonly attempts: number;
   readonly turns: number;
   readonly context: ContextRecord | null;
+  /** The person who created the run (a session's or personal key's account); null for a workspace key. */
+  readonly accountId: string | null;
+  /** Calls of server-run functions (a GPT's actions) held back for that person's answer. */
+  readonly pendingActions: readonly HeldCall[];
+  /** The API key that created the run; null for a web session. Its model turns count against it. */
+  readonly apiKeyId: string | null;
 }
 
 export interface RunCreateParams extends RunConfiguration {
@@ -88,6 +95,8 @@ export interface RunCreateParams extends RunConfiguration {
   readonly threadId: string;
   readonly assistantId: string;
   readonly expiresAt: number | null;
+  readonly accountId?: string | null;
+  readonly apiKeyId?: string | null;
   /** An id made beforehand (so a stream can subscribe to the run before it exists). */
   readonly identity?: { readonly id: string; readonly seq: number };
 }
@@ -110,6 +119,7 @@ export interface RunChanges {
   readonly turns?: number;
   readonly context?: ContextRecord | null;
   readonly metadata?: Readonly<Record<string, string>>;
+  readonly pendingActions?: readonly HeldCall[];
 }
 
 export interface ClaimedRun {
@@ -240,6 +250,9 @@ export function createRunsRepository(
         attempts: 0,
         turns: 0,
         context: null,
+        account_id: params.accountId ?? null,
+        pending_actions: null,
+        api_key_id: params.apiKeyId ?? null,
       };
       return inTransaction(db, async (trx) => {
         const active = await activeRun(trx, params.threadId);
@@ -431,6 +444,8 @@ function toChangeColumns(changes: RunChanges) {
   if (changes.context !== undefined)
     columns.context = changes.context === null ? null : toJson(changes.context);
   if (changes.metadata !== undefined) columns.metadata = toJson(changes.metadata);
+  if (changes.pendingActions !== undefined)
+    columns.pending_actions = changes.pendingActions.length === 0 ? null : toJson(changes.pendingActions);
   return columns;
 }
 
@@ -475,5 +490,8 @@ function toRun(row: Selectable<RunsTable>): Run {
     attempts: row.attempts,
     turns: row.turns,
     context: fromJson<ContextRecord | null>(row.context, null),
+    accountId: row.account_id ?? null,
+    pendingActions: fromJson<HeldCall[]>(row.pending_actions, []),
+    apiKeyId: row.api_key_id ?? null,
   };
 }

@@ -2,13 +2,19 @@
 // models from /v1. A chat is backed by Assistants threads and each answer is a run: asking,
 // answering again and stopping go through /api/chats (which keeps the chat's tree of versions),
 // and the answer streams back as the run's Assistants events, turned here into the answer's
-// parts (text with citations and file links, images).
+// parts (text with citations and file links, images). A chat may talk to a GPT (`gpt`): its
+// answers come from the GPT, and one that waits for the person's answer about an action call is
+// `pending` until `continueAnswer` goes on with it.
 import { ApiError, api, authHeaders, SIGNED_OUT_EVENT, toApiError } from '../../api/http';
 import type { ListPage, Model } from '../../api/types';
+import type { PendingAction } from '../gpts/actions-api';
 import { readSseEvents } from './sse';
 
-/** `streaming`: its run is still writing it (here, or on another device). */
-export type NodeStatus = 'complete' | 'stopped' | 'failed' | 'streaming';
+/**
+ * `streaming`: its run is still writing it (here, or on another device); `pending`: it waits for
+ * the person's answer about a GPT's action call (`pendingActions`).
+ */
+export type NodeStatus = 'complete' | 'stopped' | 'failed' | 'streaming' | 'pending';
 
 export type Annotation =
   | {
@@ -56,6 +62,28 @@ export interface ChatNode {
   readonly status: NodeStatus;
   readonly error: string | null;
   readonly createdAt: number;
+  /** A `pending` answer's held action calls. */
+  readonly pendingActions?: readonly PendingAction[];
+}
+
+/** The GPT a chat talks to, as the person may see it now. */
+export interface ChatGpt {
+  readonly id: string;
+  /** null: no longer visible to the person (deleted, or not shared with them any more). */
+  readonly name: string | null;
+  readonly avatarUrl: string | null;
+  /** Whether the person may chat with it now: its chats are answered only then. */
+  readonly available: boolean;
+}
+
+/** A GPT as a new chat with it starts: its face, what it is, and its conversation starters. */
+export interface GptIntro extends ChatGpt {
+  readonly name: string;
+  readonly description: string;
+  readonly builderName: string;
+  readonly starters: readonly string[];
+  /** The person builds it (the page offers its editor). */
+  readonly canEdit: boolean;
 }
 
 export interface ChatSummary {
@@ -63,6 +91,7 @@ export interface ChatSummary {
   readonly title: string;
   readonly temporary: boolean;
   readonly updatedAt: number;
+  readonly gpt: ChatGpt | null;
 }
 
 export interface ChatRecord extends ChatSummary {
@@ -96,9 +125,17 @@ interface WireMessage {
   parts?: WirePart[];
   attachments?: { file_id: string; tools: { type: ToolType }[] }[];
   model: string | null;
-  status: 'complete' | 'stopped' | 'failed' | 'in_progress';
+  status: 'complete' | 'stopped' | 'failed' | 'in_progress' | 'pending';
   error?: string | null;
   created_at: number;
+  pending_actions?: PendingAction[];
+}
+
+interface WireChatGpt {
+  id: string;
+  name: string | null;
+  avatar_url: string | null;
+  available: boolean;
 }
 
 interface WireChat {
@@ -107,6 +144,8 @@ interface WireChat {
   temporary: boolean;
   model: string | null;
   updated_at: number;
+  gpt_id?: string | null;
+  gpt?: WireChatGpt | null;
   messages?: WireMessage[];
   current_node_id?: string | null;
   files?: Record<string, FileInfo>;
@@ -117,6 +156,11 @@ const toSummary = (chat: WireChat): ChatSummary => ({
   title: chat.title,
   temporary: chat.temporary,
   updatedAt: chat.updated_at,
+  gpt: chat.gpt
+    ? { id: chat.gpt.id, name: chat.gpt.name, avatarUrl: chat.gpt.avatar_url, available: chat.gpt.available }
+    : chat.gpt_id
+      ? { id: chat.gpt_id, name: null, avatarUrl: null, available: true }
+      : null,
 });
 
 function toAnnotation(annotation: WireAnnotation): Annotation | null {
@@ -160,6 +204,7 @@ export function toNode(message: WireMessage): ChatNode {
     status: message.status === 'in_progress' ? 'streaming' : message.status,
     error: message.error ?? null,
     createdAt: message.created_at,
+    ...(message.pending_actions ? { pendingActions: message.pending_actions } : {}),
   };
 }
 
@@ -227,7 +272,10 @@ export async function stopAnswer(chatId: string, answerId: string): Promise<void
 /** Models that can chat, as `/v1/models` lists them. */
 export async function listModels(): Promise<readonly Model[]> {
   const page = await api<ListPage<Model>>('/v1/models');
-  return page.data.filter((model) => model.atelier?.capabilities?.chat !== false);
+  // GPTs are listed too (`atelier.provider: "gpt"`): they have their own pages, not this menu.
+  return page.data.filter(
+    (model) => model.atelier?.capabilities?.chat !== false && model.atelier?.provider !== 'gpt',
+  );
 }
 
 /** A question as the person wrote it. */
@@ -259,6 +307,7 @@ export interface AnswerEnd {
   readonly status: Exclude<NodeStatus, 'streaming'>;
   readonly parts: readonly ContentPart[];
   readonly error: string | null;
+  readonly pendingActions?: readonly PendingAction[];
 }
 
 function questionBody(question: Question) {
@@ -284,10 +333,11 @@ function questionBody(question: Question) {
   };
 }
 
-/** Starts a chat with its first question, and streams the answer. */
+/** Starts a chat (with a GPT, when `gptId` names one) with its first question, and streams the answer. */
 export function startChat({
   title,
   temporary,
+  gptId = null,
   question,
   answerId,
   model,
@@ -296,6 +346,7 @@ export function startChat({
 }: {
   title: string;
   temporary: boolean;
+  gptId?: string | null;
   question: Question;
   answerId: string;
   model: string;
@@ -307,6 +358,7 @@ export function startChat({
     body: {
       title,
       temporary,
+      ...(gptId ? { gpt_id: gptId } : {}),
       message: { ...questionBody(question), answer_id: answerId, model, stream: true },
     },
     signal,
@@ -357,6 +409,26 @@ export function answerAgain({
   return streamAnswer({
     path: `/api/chats/${encodeURIComponent(chatId)}/messages/${encodeURIComponent(questionId)}/answers`,
     body: { answer_id: answerId, model, stream: true },
+    signal,
+    handlers,
+  });
+}
+
+/** Goes on with a `pending` answer once its action calls were answered, and streams it. */
+export function continueAnswer({
+  chatId,
+  answerId,
+  signal,
+  handlers,
+}: {
+  chatId: string;
+  answerId: string;
+  signal: AbortSignal;
+  handlers: AnswerHandlers;
+}): Promise<AnswerEnd> {
+  return streamAnswer({
+    path: `/api/chats/${encodeURIComponent(chatId)}/messages/${encodeURIComponent(answerId)}/continue`,
+    body: { stream: true },
     signal,
     handlers,
   });
@@ -422,9 +494,18 @@ async function streamAnswer({
         handlers.onParts(answer.parts());
         break;
       case 'thread.run.completed':
-      case 'thread.run.incomplete':
         end = { status: 'complete', parts: answer.parts(), error: null };
         break;
+      case 'thread.run.incomplete': {
+        // A GPT's action call waits for the person: the page asks, then continues.
+        const held = (payload as { atelier_pending_actions?: PendingAction[] } | null)
+          ?.atelier_pending_actions;
+        end =
+          held && held.length > 0
+            ? { status: 'pending', parts: answer.parts(), error: null, pendingActions: held }
+            : { status: 'complete', parts: answer.parts(), error: null };
+        break;
+      }
       case 'thread.run.cancelled':
         end = { status: 'stopped', parts: answer.parts(), error: null };
         break;

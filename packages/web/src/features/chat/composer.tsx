@@ -7,8 +7,10 @@
 import { forwardRef, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState } from 'react';
 import { useI18n } from '../../i18n/i18n';
 import { IconButton } from '../../ui/button';
+import { enterSends } from '../../ui/enter-sends';
 import { Icon } from '../../ui/icons';
 import { useToast } from '../../ui/toast';
+import { type AttachOptions, toolsForFile } from './attach-options';
 import type { AttachmentRef, ToolType } from './chat-api';
 import { type UploadedFile, uploadFile } from './files';
 import type { Draft } from './use-chat-controller';
@@ -19,13 +21,6 @@ export interface ComposerHandle {
   addFiles(files: readonly File[]): void;
 }
 
-/** What files a message can carry here: the model's vision, the server's built-in tools. */
-export interface AttachOptions {
-  readonly images: boolean;
-  readonly fileSearch: boolean;
-  readonly codeInterpreter: boolean;
-}
-
 export interface ComposerProps {
   readonly onSend: (draft: Draft) => void;
   readonly onStop: () => void;
@@ -34,6 +29,8 @@ export interface ComposerProps {
   readonly attach?: AttachOptions;
   /** A temporary chat's files expire with it. */
   readonly temporary?: boolean;
+  /** Who the message goes to ("Message Harbour keeper"); the app's own words without one. */
+  readonly label?: string;
 }
 
 interface PendingFile {
@@ -51,21 +48,10 @@ const MAX_HEIGHT = 240;
 /** As many as a message may carry (the Assistants API's limit on attachments). */
 const MAX_FILES = 10;
 const IMAGE_TYPES = /^image\/(png|jpeg|gif|webp)$/;
-/** Files the code interpreter reads best; other files go to file_search when there is one. */
-const DATA_FILE = /\.(csv|tsv|xlsx|xls|json|jsonl|parquet|xml|sqlite|db)$/i;
 const NO_OPTIONS: AttachOptions = { images: false, fileSearch: false, codeInterpreter: false };
 
-/** The built-in tools that read a file here, by its kind; none when it cannot be read. */
-export function toolsForFile(name: string, options: AttachOptions): ToolType[] {
-  const data = DATA_FILE.test(name);
-  if (data && options.codeInterpreter) return ['code_interpreter'];
-  if (options.fileSearch) return ['file_search'];
-  if (options.codeInterpreter) return ['code_interpreter'];
-  return [];
-}
-
 export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Composer(
-  { onSend, onStop, streaming, disabled = false, attach = NO_OPTIONS, temporary = false },
+  { onSend, onStop, streaming, disabled = false, attach = NO_OPTIONS, temporary = false, label = undefined },
   ref,
 ) {
   const { t } = useI18n();
@@ -238,14 +224,14 @@ export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Compo
         </>
       ) : null}
       <label htmlFor="composer-input" className="sr-only">
-        {t('chat.inputLabel')}
+        {label ?? t('chat.inputLabel')}
       </label>
       <textarea
         id="composer-input"
         ref={area}
         rows={1}
         value={text}
-        placeholder={t('chat.placeholder')}
+        placeholder={label ?? t('chat.placeholder')}
         onChange={(event) => setText(event.target.value)}
         onPaste={(event) => {
           const files = [...event.clipboardData.files];
@@ -255,14 +241,7 @@ export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Compo
           addFiles(files);
         }}
         onKeyDown={(event) => {
-          if (
-            event.key !== 'Enter' ||
-            event.shiftKey ||
-            event.nativeEvent.isComposing ||
-            event.keyCode === 229
-          )
-            return;
-          if (matchMedia('(pointer: coarse)').matches) return;
+          if (!enterSends(event)) return;
           event.preventDefault();
           submit();
         }}

@@ -1,14 +1,16 @@
 // One message: a question in a bubble with its images and files (editable: the edit becomes a
 // new branch), or an answer in Markdown with its citations (chips naming the file), the files
 // and charts the code interpreter made (shown, and downloadable), copy, regenerate and the
-// "2 / 3" switch between versions.
+// "2 / 3" switch between versions. In a chat with a GPT the answers wear its avatar, and one that
+// waits for the person's answer about an action call says so.
 import { memo, type ReactNode, useCallback, useState } from 'react';
 import { useI18n } from '../../i18n/i18n';
 import { IconButton } from '../../ui/button';
 import { copyText } from '../../ui/copy-text';
 import { CITATION_LINK, FILE_LINK, linkAnnotations, plainText } from './annotations';
-import type { ChatNode, FileInfo } from './chat-api';
+import type { ChatGpt, ChatNode, FileInfo } from './chat-api';
 import { FileChip, FileImage, useFileInfo } from './files';
+import { GptFaceImage } from './gpt-face-image';
 import { type LinkRenderer, Markdown } from './markdown/markdown';
 
 export interface MessageProps {
@@ -25,6 +27,8 @@ export interface MessageProps {
   readonly onRegenerate: (nodeId: string) => void;
   readonly onEdit: (nodeId: string, text: string) => void;
   readonly onShowSibling: (nodeId: string, step: -1 | 1) => void;
+  /** The GPT that answers in this chat. */
+  readonly gpt?: ChatGpt | null;
 }
 
 export const Message = memo(function Message({
@@ -38,6 +42,7 @@ export const Message = memo(function Message({
   onRegenerate,
   onEdit,
   onShowSibling,
+  gpt = null,
 }: MessageProps) {
   const { t } = useI18n();
   const [copied, setCopied] = useState(false);
@@ -150,10 +155,15 @@ export const Message = memo(function Message({
     <article
       className="message message-assistant"
       data-message-id={node.id}
+      data-status={streaming ? 'streaming' : node.status}
       aria-busy={streaming || undefined}
     >
       <div className="assistant-avatar" aria-hidden="true">
-        <img src="/favicon.svg" alt="" width={28} height={28} />
+        {gpt ? (
+          <GptFaceImage url={gpt.avatarUrl} size={28} />
+        ) : (
+          <img src="/favicon.svg" alt="" width={28} height={28} />
+        )}
       </div>
       <div className="message-body">
         <h2 className="sr-only">{t('chat.assistant')}</h2>
@@ -161,6 +171,13 @@ export const Message = memo(function Message({
         {streaming && node.parts.length === 0 ? <span className="thinking" aria-hidden="true" /> : null}
         {streaming && node.parts.length > 0 ? <span className="caret" aria-hidden="true" /> : null}
         {node.status === 'stopped' && !streaming ? <p className="message-note">{t('chat.stopped')}</p> : null}
+        {node.status === 'pending' && !streaming
+          ? node.pendingActions?.map((action) => (
+              <p key={action.tool_call_id ?? action.operation} className="message-note">
+                {t('gptChat.pending', { domain: action.domain })}
+              </p>
+            ))
+          : null}
         {node.status === 'failed' ? (
           <p className="message-error" role="alert">
             {t('chat.failed', { message: error ?? node.error ?? '…' })}

@@ -3,7 +3,10 @@
 // runs of the engine: a question goes out with the ids of the messages it adds, the answer
 // streams back and shows as it grows (a new chat is created by its first question, in the same
 // request, so nothing stands between Enter and the first words). When another tab or device
-// changes the chat, it is read again.
+// changes the chat, it is read again; an answer written from another device grows here word by
+// word as its text arrives on the live event stream. A chat with a GPT is started with the GPT
+// (`gptId`) and answered by it; an answer that waits for the person's answer about one of its
+// action calls is `pending` until `continuePending` goes on with it.
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
@@ -16,8 +19,10 @@ import {
   type AttachmentRef,
   answerAgain,
   ask,
+  type ChatGpt,
   type ChatNode,
   type ContentPart,
+  continueAnswer,
   type FileInfo,
   getChat,
   type Question,
@@ -33,6 +38,8 @@ export interface ChatState {
   readonly chatId: string | null;
   readonly temporary: boolean;
   readonly model: string | null;
+  /** The GPT the chat talks to (once it exists; a new chat's comes from the page). */
+  readonly gpt: ChatGpt | null;
   readonly nodes: readonly ChatNode[];
   readonly currentId: string | null;
   readonly status: 'ready' | 'loading' | 'not-found' | 'error';
@@ -48,6 +55,7 @@ const EMPTY: ChatState = {
   chatId: null,
   temporary: false,
   model: null,
+  gpt: null,
   nodes: [],
   currentId: null,
   status: 'ready',
@@ -78,16 +86,21 @@ export interface ChatController {
   setTemporary(temporary: boolean): void;
   /** The model the next answer in this chat uses (the model menu). */
   setModel(model: string): void;
+  /** Goes on with a `pending` answer once its action calls were answered. */
+  continuePending(answerId: string): void;
 }
 
 export function useChatController({
   chatId,
+  gptId = null,
   newChatToken,
   historyOff,
   onError,
 }: {
   /** From the route: null for a new chat. */
   chatId: string | null;
+  /** A new chat is started with this GPT (`/g/<id>`). */
+  gptId?: string | null;
   /** Changes when the person asks for a new chat (even while on one that is not saved yet). */
   newChatToken: number;
   /** The account's chat history is off: new chats are temporary. */
@@ -106,6 +119,12 @@ export function useChatController({
   onErrorRef.current = onError;
   const historyOffRef = useRef(historyOff);
   historyOffRef.current = historyOff;
+  const gptIdRef = useRef(gptId);
+  gptIdRef.current = gptId;
+  /** The text so far of answers being written elsewhere, by node id (from the live events). */
+  const liveText = useRef(new Map<string, string>());
+  /** A reload to catch up with an answer whose beginning was missed, if one is due. */
+  const catchUp = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   const update = useCallback((change: (state: ChatState) => ChatState) => {
     latest.current = change(latest.current);
@@ -128,7 +147,8 @@ export function useChatController({
             status: 'ready',
             temporary: record.temporary,
             model: record.model,
-            nodes: record.nodes,
+            gpt: record.gpt,
+            nodes: record.nodes.map((node) => withLiveText(node, liveText.current)),
             currentId: record.currentNodeId ?? record.nodes.at(-1)?.id ?? null,
             files: { ...current.files, ...record.files },
           }));
@@ -158,12 +178,46 @@ export function useChatController({
     reload(chatId);
   }, [chatId, update, reload]);
 
-  // Another tab or device changed the open chat (or an answer written elsewhere ended).
+  /** Shows more of an answer written elsewhere; reads the chat again when some of it was missed. */
+  const grow = useCallback(
+    (event: { messageId: string; offset: number; text: string }) => {
+      const state = latest.current;
+      // Streaming into this page: its own stream shows it.
+      if (!state.chatId || state.streamingId === event.messageId) return;
+      const known = liveText.current.get(event.messageId) ?? '';
+      if (event.offset > known.length) {
+        // Opened (or reconnected) after it began: the chat has its text so far.
+        if (catchUp.current === null) {
+          const id = state.chatId;
+          catchUp.current = setTimeout(() => {
+            catchUp.current = null;
+            reload(id);
+          }, CATCH_UP_DELAY_MS);
+        }
+        return;
+      }
+      const text = known.slice(0, event.offset) + event.text;
+      liveText.current.set(event.messageId, text);
+      update((current) => ({
+        ...current,
+        nodes: current.nodes.map((node) =>
+          node.id === event.messageId && node.status === 'streaming' ? withText(node, text) : node,
+        ),
+      }));
+    },
+    [update, reload],
+  );
+
+  // Another tab or device changed the open chat (or an answer written elsewhere grew or ended).
   useEffect(
     () =>
       onChatEvent((event) => {
         const id = latest.current.chatId;
         if (!id || (event.type !== 'resync' && event.chatId !== id)) return;
+        if (event.type === 'answer-delta') {
+          grow(event);
+          return;
+        }
         if (event.type === 'deleted') {
           abort.current?.abort();
           update((current) =>
@@ -174,8 +228,16 @@ export function useChatController({
         if (event.type === 'updated' && event.changes.every((change) => change === 'title')) return;
         reload(id);
       }),
-    [update, reload],
+    [update, reload, grow],
   );
+
+  // Texts of answers written elsewhere belong to the chat they were in.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new chat on screen is the signal.
+  useEffect(() => {
+    liveText.current.clear();
+    if (catchUp.current !== null) clearTimeout(catchUp.current);
+    catchUp.current = null;
+  }, [state.chatId]);
 
   // "New chat": leaves whatever is on screen.
   const firstToken = useRef(newChatToken);
@@ -192,7 +254,8 @@ export function useChatController({
 
   /**
    * Streams a new answer after `parentId`: to `question` (already in `nodes`, the tree to show),
-   * or, without one, again to the question `parentId`.
+   * or, without one, again to the question `parentId`; or, with `resume`, the rest of that
+   * pending answer, into it.
    */
   const answer = useCallback(
     async ({
@@ -200,28 +263,32 @@ export function useChatController({
       question,
       parentId,
       model,
+      resume = null,
     }: {
       nodes: readonly ChatNode[];
       question: Question | null;
       parentId: string;
       model: string;
+      resume?: ChatNode | null;
     }) => {
-      const reply: ChatNode = {
-        id: newNodeId(),
-        parentId,
-        role: 'assistant',
-        content: '',
-        parts: [],
-        attachments: [],
-        model,
-        status: 'streaming',
-        error: null,
-        createdAt: Math.floor(Date.now() / 1000),
-      };
+      const reply: ChatNode = resume
+        ? { ...resume, content: '', parts: [], status: 'streaming', error: null, pendingActions: undefined }
+        : {
+            id: newNodeId(),
+            parentId,
+            role: 'assistant',
+            content: '',
+            parts: [],
+            attachments: [],
+            model,
+            status: 'streaming',
+            error: null,
+            createdAt: Math.floor(Date.now() / 1000),
+          };
       update((state) => ({
         ...state,
         model,
-        nodes: [...nodes, reply],
+        nodes: resume ? replaceNode(nodes, reply) : [...nodes, reply],
         currentId: reply.id,
         streamingId: reply.id,
       }));
@@ -255,7 +322,12 @@ export function useChatController({
           // A new chat exists now: the page follows (address, history) once the first words show.
           void shownOrEnded.then(() => {
             if (!latest.current.nodes.some((node) => node.id === reply.id)) return;
-            update((state) => ({ ...state, chatId: turn.chat.id, temporary: turn.chat.temporary }));
+            update((state) => ({
+              ...state,
+              chatId: turn.chat.id,
+              temporary: turn.chat.temporary,
+              gpt: turn.chat.gpt,
+            }));
             navigate(`/c/${turn.chat.id}`, { replace: true });
             refreshHistory();
           });
@@ -281,11 +353,14 @@ export function useChatController({
               ...request,
               title: titleFrom(question?.text || 'New chat'),
               temporary: latest.current.temporary || historyOffRef.current,
+              gptId: gptIdRef.current,
               question: question!,
             })
-          : question
-            ? ask({ ...request, chatId, question })
-            : answerAgain({ ...request, chatId, questionId: parentId }));
+          : resume
+            ? continueAnswer({ ...request, chatId })
+            : question
+              ? ask({ ...request, chatId, question })
+              : answerAgain({ ...request, chatId, questionId: parentId }));
       } catch (error) {
         end = {
           status: controller.signal.aborted ? 'stopped' : 'failed',
@@ -308,6 +383,7 @@ export function useChatController({
           content: textOf(end.parts),
           status: end.status,
           error: end.error,
+          pendingActions: end.pendingActions,
         }),
         streamingId: state.streamingId === reply.id ? null : state.streamingId,
         errors: end.error ? { ...state.errors, [reply.id]: end.error } : state.errors,
@@ -420,10 +496,27 @@ export function useChatController({
 
   const setModel = useCallback((model: string) => update((state) => ({ ...state, model })), [update]);
 
+  const continuePending = useCallback(
+    (answerId: string) => {
+      const state = latest.current;
+      const node = state.nodes.find((candidate) => candidate.id === answerId);
+      if (busyNow(state) || node?.status !== 'pending' || !node.parentId || state.chatId === null) return;
+      void answer({
+        nodes: state.nodes,
+        question: null,
+        parentId: node.parentId,
+        model: node.model ?? state.model ?? '',
+        resume: node,
+      });
+    },
+    [answer],
+  );
+
   return {
     state,
     path: pathTo(state.nodes, state.currentId),
     setModel,
+    continuePending,
     busy: busyNow(state),
     send,
     regenerate,
@@ -440,6 +533,30 @@ function busyNow(state: ChatState): boolean {
     state.streamingId !== null ||
     pathTo(state.nodes, state.currentId).some((node) => node.status === 'streaming')
   );
+}
+
+/** Between a missed beginning and reading the chat again: its saved text is about a second old. */
+const CATCH_UP_DELAY_MS = 500;
+
+function withText(node: ChatNode, text: string): ChatNode {
+  return { ...node, content: text, parts: [{ type: 'text', text, annotations: [] }] };
+}
+
+/**
+ * An answer still being written, as read from the server, with what the live events told of it
+ * when that is more (the server saves its text about every second).
+ */
+function withLiveText(node: ChatNode, live: Map<string, string>): ChatNode {
+  if (node.status !== 'streaming') {
+    live.delete(node.id);
+    return node;
+  }
+  const known = live.get(node.id) ?? '';
+  if (node.content.length >= known.length) {
+    live.set(node.id, node.content);
+    return node;
+  }
+  return withText(node, known);
 }
 
 function questionNode(question: Question): ChatNode {

@@ -97,8 +97,15 @@ export const updateAction = (actionId: string, params: Partial<ActionSource> & A
 export const deleteAction = (actionId: string) =>
   api<{ deleted: boolean }>(actionPath(actionId), { method: 'DELETE' });
 
-/** Where an OAuth action's sign-in starts (a popup; it answers with `atelier.action_oauth`). */
-export const oauthStartUrl = (actionId: string) => actionPath(actionId, 'oauth', 'start');
+/**
+ * Where an OAuth action's sign-in starts (a popup; it answers with `atelier.action_oauth`). From a
+ * GPT's chat the GPT is named: its users sign in to its actions wherever the action is kept.
+ */
+export const oauthStartUrl = (actionId: string, gptId: string | null = null) =>
+  `${actionPath(actionId, 'oauth', 'start')}${gptId ? `?gpt_id=${encodeURIComponent(gptId)}` : ''}`;
+
+/** The address OAuth providers send people back to: builders register it as the redirect URI. */
+export const oauthCallbackUrl = () => `${window.location.origin}/api/actions/oauth/callback`;
 
 /** One call the server held back until the person answers (a chat completion's extra field). */
 export interface PendingAction {
@@ -115,6 +122,8 @@ export interface PendingAction {
     readonly body?: unknown;
   } | null;
   readonly message: string;
+  /** In a run's (and a web chat's) held calls: the call's id in the run steps. */
+  readonly tool_call_id?: string;
 }
 
 export type ConsentDecision = 'allow_once' | 'always_allow' | 'decline';

@@ -17,6 +17,7 @@ import {
   createAction,
   deleteAction,
   getAction,
+  oauthCallbackUrl,
   previewAction,
   updateAction,
 } from './actions-api';
@@ -442,6 +443,13 @@ function ActionEditor({ action, t, onClose, onSave, create }: EditorProps) {
                 label={t('actions.scope')}
                 value={scope}
                 onChange={(e) => setScope(e.target.value)}
+              />
+              <TextField
+                label={t('actions.callbackUrl')}
+                hint={t('actions.callbackUrlHint')}
+                value={oauthCallbackUrl()}
+                readOnly
+                onFocus={(event) => event.currentTarget.select()}
               />
             </>
           ) : null}

@@ -1,14 +1,15 @@
-// A conversation with a GPT, streamed from /v1/chat/completions with the GPT's model name
-// (`gpt-<id>` for its users, `gpt-<id>:draft` in the builder's preview): its starters as buttons
-// while it is empty, the answers as Markdown as they arrive, Stop, and a fresh start. Kept in the
-// page: the server applies the GPT's instructions and knowledge, the page never sees them.
-// An answer that held back action calls (`atelier_pending_actions`) asks the person first
-// (ConsentDialog); once allowed, the same conversation is sent again and the call goes through.
+// The builder's preview of a GPT's draft, streamed from /v1/chat/completions as
+// `gpt-<id>:draft`: its starters as buttons while it is empty, the answers as Markdown as they
+// arrive, Stop, and a fresh start. Kept in the page, never saved (as ChatGPT's preview); people
+// chatting with a published GPT have real chats (features/chat). An answer that held back action
+// calls (`atelier_pending_actions`) asks the person first (ConsentQueue); once allowed, the same
+// conversation is sent again and the call goes through.
 import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
-import { Markdown } from '../chat/markdown/markdown';
-import { answerConsent, type ConsentDecision, oauthStartUrl, type PendingAction } from './actions-api';
+import { GptStarters } from '../chat/gpt-starters';
+import type { PendingAction } from './actions-api';
 import { type ChatMessage, streamText } from './chat-completions';
-import { ConsentDialog } from './consent-dialog';
+import ConsentQueue, { type ConsentOutcome } from './consent-queue';
+import { GptAnswer } from './gpt-answer';
 import { useGptsI18n } from './gpts-i18n';
 import { MessageBox, type MessageBoxHandle } from './message-box';
 
@@ -27,8 +28,6 @@ interface PendingQuestion {
   readonly answerId: number;
   readonly messages: readonly ChatMessage[];
   readonly queue: readonly PendingAction[];
-  /** Some call was allowed (or signed in): the conversation is sent again at the end. */
-  readonly resend: boolean;
 }
 
 export interface ConversationProps {
@@ -67,8 +66,6 @@ export function Conversation({
   const box = useRef<MessageBoxHandle>(null);
   const list = useRef<HTMLDivElement>(null);
   const [pending, setPending] = useState<PendingQuestion | null>(null);
-  const [deciding, setDeciding] = useState(false);
-  const [decisionError, setDecisionError] = useState<string | null>(null);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: resetKey is the signal to start over.
   useEffect(() => {
@@ -123,7 +120,7 @@ export function Conversation({
           update({ text: answer });
         }
         update({ status: 'done' });
-        if (held.length > 0 && gptId) setPending({ answerId, messages, queue: held, resend: false });
+        if (held.length > 0 && gptId) setPending({ answerId, messages, queue: held });
       } catch (error) {
         if (controller.signal.aborted) update({ status: 'stopped' });
         else update({ status: 'failed', error: error instanceof Error ? error.message : String(error) });
@@ -153,68 +150,21 @@ export function Conversation({
     [model, busy, pending, turns, ask],
   );
 
-  /** The current call is answered: on to the next, or (after the last) send again if allowed. */
-  const advance = useCallback(
-    (question: PendingQuestion, allowed: boolean, note: string | null) => {
-      if (note) updateTurn(question.answerId, (turn) => ({ notes: [...(turn.notes ?? []), note] }));
-      const next = { ...question, queue: question.queue.slice(1), resend: question.resend || allowed };
-      setDecisionError(null);
-      if (next.queue.length > 0) {
-        setPending(next);
-        return;
-      }
+  /** Every held call is answered: the declines are noted, and an allowed call sends again. */
+  const finish = useCallback(
+    (question: PendingQuestion, outcome: ConsentOutcome) => {
       setPending(null);
-      if (next.resend) {
+      const notes = outcome.declined.map((domain) => t('consent.declined', { domain }));
+      if (outcome.allowed) {
         // The held-back answer is replaced by the one the allowed call makes possible.
         updateTurn(question.answerId, () => ({ text: '', status: 'streaming', notes: [] }));
         void ask(question.messages, question.answerId);
+      } else if (notes.length > 0) {
+        updateTurn(question.answerId, (turn) => ({ notes: [...(turn.notes ?? []), ...notes] }));
       }
     },
-    [ask, updateTurn],
+    [ask, updateTurn, t],
   );
-
-  const decide = useCallback(
-    async (decision: ConsentDecision) => {
-      const current = pending?.queue[0];
-      if (!pending || !current || !gptId) return;
-      const note = decision === 'decline' ? t('consent.declined', { domain: current.domain }) : null;
-      if (current.type === 'oauth_required') {
-        // Nothing to record: not signing in sends nothing.
-        advance(pending, false, note);
-        return;
-      }
-      setDeciding(true);
-      try {
-        await answerConsent(gptId, current, decision);
-        advance(pending, decision !== 'decline', note);
-      } catch (error) {
-        setDecisionError(error instanceof Error ? error.message : String(error));
-      } finally {
-        setDeciding(false);
-      }
-    },
-    [pending, gptId, advance, t],
-  );
-
-  // An OAuth sign-in happens in a popup; its last page tells this window it is done.
-  useEffect(() => {
-    const current = pending?.queue[0];
-    if (!pending || current?.type !== 'oauth_required') return;
-    const onMessage = (event: MessageEvent) => {
-      const data = event.data as { type?: unknown; action_id?: unknown } | null;
-      if (event.origin !== window.location.origin || data?.type !== 'atelier.action_oauth') return;
-      if (data.action_id !== current.action_id) return;
-      advance(pending, true, null);
-    };
-    window.addEventListener('message', onMessage);
-    return () => window.removeEventListener('message', onMessage);
-  }, [pending, advance]);
-
-  const signIn = useCallback(() => {
-    const current = pending?.queue[0];
-    if (!current) return;
-    window.open(oauthStartUrl(current.action_id), 'atelier-action-oauth', 'popup,width=520,height=680');
-  }, [pending]);
 
   return (
     <div className={`gpt-conversation${className ? ` ${className}` : ''}`}>
@@ -222,16 +172,12 @@ export function Conversation({
         {turns.length === 0 ? (
           <div className="gpt-conversation-intro">
             {intro}
-            {starters.length > 0 && model ? (
-              <ul className="gpt-starters" aria-label={t('chat.starters')}>
-                {starters.map((starter) => (
-                  <li key={starter}>
-                    <button type="button" className="gpt-starter" onClick={() => void send(starter)}>
-                      {starter}
-                    </button>
-                  </li>
-                ))}
-              </ul>
+            {model ? (
+              <GptStarters
+                starters={starters}
+                label={t('chat.starters')}
+                onStart={(starter) => void send(starter)}
+              />
             ) : null}
           </div>
         ) : (
@@ -242,28 +188,13 @@ export function Conversation({
                   <p>{turn.text}</p>
                 </div>
               ) : (
-                <div
-                  key={turn.id}
-                  className="gpt-message gpt-message-assistant"
-                  aria-busy={turn.status === 'streaming' || undefined}
-                  data-status={turn.status}
-                >
-                  {turn.text ? <Markdown text={turn.text} /> : null}
-                  {turn.status === 'streaming' && !turn.text ? (
-                    <span className="gpt-typing" role="img" aria-label={t('chat.writing')} />
-                  ) : null}
+                <GptAnswer key={turn.id} turn={turn} writingLabel={t('chat.writing')}>
                   {turn.notes?.map((note) => (
                     <p key={note} className="gpt-message-note gpt-consent-note">
                       {note}
                     </p>
                   ))}
-                  {turn.status === 'stopped' ? <p className="gpt-message-note">{t('chat.stopped')}</p> : null}
-                  {turn.status === 'failed' ? (
-                    <p className="gpt-message-error" role="alert">
-                      {t('chat.failed', { message: turn.error ?? '' })}
-                    </p>
-                  ) : null}
-                </div>
+                </GptAnswer>
               ),
             )}
           </div>
@@ -283,14 +214,15 @@ export function Conversation({
           onStop={() => abort.current?.abort()}
         />
       </div>
-      <ConsentDialog
-        gptName={name}
-        pending={pending?.queue[0] ?? null}
-        busy={deciding}
-        error={decisionError}
-        onDecide={(decision) => void decide(decision)}
-        onSignIn={signIn}
-      />
+      {pending && gptId ? (
+        <ConsentQueue
+          key={pending.answerId}
+          gptId={gptId}
+          gptName={name}
+          actions={pending.queue}
+          onDone={(outcome) => finish(pending, outcome)}
+        />
+      ) : null}
     </div>
   );
 }

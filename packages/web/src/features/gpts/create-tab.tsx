@@ -2,10 +2,11 @@
 // message goes to /v1/chat/completions on the GPT's model with one function, `update_gpt`, which
 // the first turn must call (`tool_choice` names it); the page applies the call to the draft (a
 // PATCH, like any edit), shows what changed and hands the result back; then the model replies,
-// streamed, without tools to call.
+// streamed, without tools to call. After each exchange the conversation is kept with the draft
+// (PUT /api/gpts/{id}/builder-chat), so reopening the builder shows it and goes on with it.
 import { useEffect, useRef, useState } from 'react';
-import { Markdown } from '../chat/markdown/markdown';
 import { drawAvatar } from './avatar-image';
+import { forModel, recentMessages, shownTurns, withinLimits } from './builder-chat';
 import {
   type AvatarSpec,
   type BuilderDraft,
@@ -17,7 +18,14 @@ import {
 } from './builder-tools';
 import { type ChatMessage, complete, streamText } from './chat-completions';
 import { type DraftFields, startersToSave } from './draft-fields';
-import { type ModelCatalog, uploadFile } from './gpts-api';
+import { GptAnswer } from './gpt-answer';
+import {
+  type BuilderChatMessage,
+  getBuilderChat,
+  type ModelCatalog,
+  saveBuilderChat,
+  uploadFile,
+} from './gpts-api';
 import { type GptsTranslate, useGptsI18n } from './gpts-i18n';
 import { MessageBox } from './message-box';
 import type { GptDraft } from './use-gpt-draft';
@@ -56,7 +64,14 @@ export function CreateTab({ draft, catalog }: { draft: GptDraft; catalog: ModelC
     },
   ]);
   const [busy, setBusy] = useState(false);
-  const history = useRef<ChatMessage[]>([]);
+  // The conversation kept with an existing GPT is loaded once; a GPT this page creates starts empty.
+  const [keptGptId] = useState(() => draft.gpt?.id ?? null);
+  const [loading, setLoading] = useState(keptGptId !== null);
+  const [keepError, setKeepError] = useState<string | null>(null);
+  /** False once loading failed: what could not be read is never overwritten. */
+  const canKeep = useRef(true);
+  const keeping = useRef<Promise<unknown>>(Promise.resolve());
+  const history = useRef<BuilderChatMessage[]>([]);
   const abort = useRef<AbortController | null>(null);
   const nextId = useRef(1);
   const lastAvatar = useRef<AvatarSpec | null>(null);
@@ -66,6 +81,58 @@ export function CreateTab({ draft, catalog }: { draft: GptDraft; catalog: ModelC
   draftRef.current = draft;
 
   useEffect(() => () => abort.current?.abort(), []);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: loads once, for the GPT the page opened with.
+  useEffect(() => {
+    if (!keptGptId) return;
+    let gone = false;
+    getBuilderChat(keptGptId).then(
+      (chat) => {
+        if (gone) return;
+        if (chat.messages.length > 0) {
+          history.current = [...chat.messages];
+          setTurns(
+            shownTurns(chat.messages).map((turn): Turn => {
+              const id = nextId.current++;
+              return turn.kind === 'assistant' ? { ...turn, id, status: 'done' } : { ...turn, id };
+            }),
+          );
+        }
+        setLoading(false);
+      },
+      (error: unknown) => {
+        if (gone) return;
+        canKeep.current = false;
+        setKeepError(
+          t('create.loadFailed', { message: error instanceof Error ? error.message : String(error) }),
+        );
+        setLoading(false);
+      },
+    );
+    return () => {
+      gone = true;
+    };
+  }, [keptGptId]);
+
+  /** Keeps the conversation with the draft, once the GPT exists (its first change creates it). */
+  const keep = () => {
+    if (!canKeep.current) return;
+    const messages = withinLimits(history.current);
+    history.current = messages;
+    keeping.current = keeping.current
+      .then(async () => {
+        // After the draft's own saves, which create the GPT on the first change.
+        const stored = await draftRef.current.flush().catch(() => draftRef.current.gpt);
+        if (!stored) return;
+        await saveBuilderChat(stored.id, messages);
+        setKeepError(null);
+      })
+      .catch((error: unknown) => {
+        setKeepError(
+          t('create.keepFailed', { message: error instanceof Error ? error.message : String(error) }),
+        );
+      });
+  };
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs as the turns grow.
   useEffect(() => {
@@ -104,13 +171,15 @@ export function CreateTab({ draft, catalog }: { draft: GptDraft; catalog: ModelC
     setBusy(true);
     const controller = new AbortController();
     abort.current = controller;
-    const question: ChatMessage = { role: 'user', content: text };
+    const question: BuilderChatMessage = { role: 'user', content: text };
     if (history.current.length === 0) {
       history.current.push({
         role: 'assistant',
         content: turns[0]?.kind === 'assistant' ? turns[0].text : '',
       });
     }
+    // The draft is in the system prompt: the model needs only the conversation's recent part.
+    const earlier = forModel(recentMessages(history.current));
     const tool = updateGptTool({ imageGeneration });
     const system = (): ChatMessage => ({
       role: 'system',
@@ -122,20 +191,34 @@ export function CreateTab({ draft, catalog }: { draft: GptDraft; catalog: ModelC
       const first = await complete(
         {
           model,
-          messages: [system(), ...history.current, question],
+          messages: [system(), ...earlier, question],
           tools: [tool],
           tool_choice: { type: 'function', function: { name: UPDATE_GPT } },
         },
         { signal: controller.signal },
       );
-      const calls = first.tool_calls ?? [];
-      const results: ChatMessage[] = [];
+      // Only the fields a chat message has: what is kept must be what the server accepts.
+      const calls = (first.tool_calls ?? []).map((call) => ({
+        id: call.id,
+        type: 'function' as const,
+        function: { name: call.function.name, arguments: call.function.arguments },
+      }));
+      const results: BuilderChatMessage[] = [];
       for (const call of calls) {
         const output = await applyCall(call.function.name, call.function.arguments, imageGeneration);
         if (output.lines.length > 0) insertBefore(answerId, { kind: 'changes', changes: output.lines });
-        results.push({ role: 'tool', tool_call_id: call.id, content: JSON.stringify(output.result) });
+        results.push({
+          role: 'tool',
+          tool_call_id: call.id,
+          content: JSON.stringify(output.result),
+          ...(output.lines.length > 0 ? { changes: output.lines } : {}),
+        });
       }
-      const called: ChatMessage = { role: 'assistant', content: first.content, tool_calls: calls };
+      const called: BuilderChatMessage = {
+        role: 'assistant',
+        content: first.content || null,
+        tool_calls: calls,
+      };
       // Then the reply, with the draft as it is now.
       let reply = '';
       for await (const piece of streamText(
@@ -143,9 +226,9 @@ export function CreateTab({ draft, catalog }: { draft: GptDraft; catalog: ModelC
           model,
           messages: [
             system(),
-            ...history.current,
+            ...earlier,
             question,
-            ...(calls.length > 0 ? [called, ...results] : []),
+            ...forModel(calls.length > 0 ? [called, ...results] : []),
           ],
           tools: [tool],
           tool_choice: 'none',
@@ -161,6 +244,7 @@ export function CreateTab({ draft, catalog }: { draft: GptDraft; catalog: ModelC
         role: 'assistant',
         content: reply,
       });
+      keep();
     } catch (error) {
       if (controller.signal.aborted) updateAssistant(answerId, { status: 'stopped' });
       else
@@ -218,7 +302,8 @@ export function CreateTab({ draft, catalog }: { draft: GptDraft; catalog: ModelC
   return (
     <div className="gpt-create">
       <div className="gpt-create-scroll" ref={list}>
-        <div className="gpt-messages" role="log" aria-label={t('create.log')}>
+        {loading ? <span className="spinner" role="img" aria-label={t('create.loading')} /> : null}
+        <div className="gpt-messages" role="log" aria-label={t('create.log')} hidden={loading}>
           {turns.map((turn) => {
             if (turn.kind === 'user') {
               return (
@@ -245,26 +330,20 @@ export function CreateTab({ draft, catalog }: { draft: GptDraft; catalog: ModelC
               );
             }
             return (
-              <div
+              <GptAnswer
                 key={turn.id}
-                className="gpt-message gpt-message-assistant gpt-builder-message"
-                aria-busy={turn.status === 'streaming' || undefined}
-                data-status={turn.status}
-              >
-                {turn.text ? <Markdown text={turn.text} /> : null}
-                {turn.status === 'streaming' && !turn.text ? (
-                  <span className="gpt-typing" role="img" aria-label={t('create.working')} />
-                ) : null}
-                {turn.status === 'stopped' ? <p className="gpt-message-note">{t('chat.stopped')}</p> : null}
-                {turn.status === 'failed' ? (
-                  <p className="gpt-message-error" role="alert">
-                    {t('chat.failed', { message: turn.error ?? '' })}
-                  </p>
-                ) : null}
-              </div>
+                turn={turn}
+                writingLabel={t('create.working')}
+                className="gpt-builder-message"
+              />
             );
           })}
         </div>
+        {keepError ? (
+          <p className="gpt-message-error gpt-create-keep-error" role="alert">
+            {keepError}
+          </p>
+        ) : null}
       </div>
       <div className="gpt-conversation-footer">
         <MessageBox
@@ -273,7 +352,7 @@ export function CreateTab({ draft, catalog }: { draft: GptDraft; catalog: ModelC
           sendLabel={t('chat.send')}
           stopLabel={t('chat.stop')}
           busy={busy}
-          disabled={!catalog}
+          disabled={!catalog || loading}
           onSend={(text) => void send(text)}
           onStop={() => abort.current?.abort()}
         />

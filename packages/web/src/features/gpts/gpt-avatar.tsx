@@ -1,7 +1,6 @@
-// A GPT's face: its avatar image (served by /api/gpts/{id}/avatar to whoever may see the GPT), or,
-// without one, a disc with a sparkle. Decorative by default: the name is written beside it.
-import { useState } from 'react';
-import { Icon } from '../../ui/icons';
+// A GPT's face on the GPT pages: its avatar (served by /api/gpts/{id}/avatar to whoever may see
+// the GPT), or a disc with a sparkle (GptFaceImage, shared with the chat).
+import { GptFaceImage } from '../chat/gpt-face-image';
 import { avatarUrl } from './gpts-api';
 
 export function GptAvatar({
@@ -15,29 +14,7 @@ export function GptAvatar({
   size?: number;
   alt?: string;
 }) {
-  const [failed, setFailed] = useState<string | null>(null);
-  const style = { width: size, height: size };
-  if (gptId && avatarFileId && failed !== avatarFileId) {
-    return (
-      <img
-        className="gpt-avatar"
-        src={avatarUrl(gptId, avatarFileId)}
-        alt={alt}
-        width={size}
-        height={size}
-        style={style}
-        onError={() => setFailed(avatarFileId)}
-      />
-    );
-  }
-  const icon = <Icon name="sparkle" size={Math.round(size * 0.5)} />;
-  return alt ? (
-    <span className="gpt-avatar gpt-avatar-empty" style={style} role="img" aria-label={alt}>
-      {icon}
-    </span>
-  ) : (
-    <span className="gpt-avatar gpt-avatar-empty" style={style} aria-hidden="true">
-      {icon}
-    </span>
+  return (
+    <GptFaceImage url={gptId && avatarFileId ? avatarUrl(gptId, avatarFileId) : null} size={size} alt={alt} />
   );
 }

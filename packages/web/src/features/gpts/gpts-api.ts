@@ -4,6 +4,9 @@
 // instructions, model, knowledge or actions).
 import { api, authHeaders, SIGNED_OUT_EVENT, toApiError } from '../../api/http';
 import type { ListPage, Model } from '../../api/types';
+import type { GptIntro } from '../chat/chat-api';
+import type { ChangedField } from './builder-tools';
+import type { ToolCall } from './chat-completions';
 
 export type GptVisibility = 'private' | 'link' | 'workspace' | 'public';
 export const GPT_VISIBILITIES: readonly GptVisibility[] = ['private', 'link', 'workspace', 'public'];
@@ -95,6 +98,7 @@ export interface GptFace {
   readonly starters: readonly string[];
   readonly builderName: string;
   readonly model: string;
+  readonly capabilities: GptCapabilities;
   readonly canChat: boolean;
   readonly canEdit: boolean;
 }
@@ -110,6 +114,7 @@ export function faceOf(gpt: Gpt | GptView): GptFace {
       starters: gpt.conversation_starters,
       builderName: gpt.builder.name,
       model: gpt.model,
+      capabilities: gpt.capabilities,
       canChat: gpt.permissions.chat,
       canEdit: gpt.permissions.edit,
     };
@@ -124,6 +129,7 @@ export function faceOf(gpt: Gpt | GptView): GptFace {
     starters: config.conversation_starters,
     builderName: gpt.builder.name,
     model: gpt.model,
+    capabilities: config.capabilities,
     canChat: gpt.permissions.chat,
     canEdit: gpt.permissions.edit,
   };
@@ -172,6 +178,45 @@ export const getGpt = (gptId: string) => api<Gpt | GptView>(gptPath(gptId));
 export const getSharedGpt = (token: string) =>
   api<Gpt | GptView>(`/api/gpts/shared/${encodeURIComponent(token)}`);
 
+/** A GPT's page (`/g/<id>` or its share link), as a new chat with it shows it. */
+export async function getGptIntro({
+  gptId,
+  linkToken,
+}: {
+  gptId: string | null;
+  linkToken: string | null;
+}): Promise<GptIntro> {
+  const face = faceOf(await (linkToken ? getSharedGpt(linkToken) : getGpt(gptId ?? '')));
+  return {
+    id: face.id,
+    name: face.name,
+    avatarUrl: face.avatarFileId ? avatarUrl(face.id, face.avatarFileId) : null,
+    available: face.canChat,
+    description: face.description,
+    builderName: face.builderName,
+    starters: face.starters,
+    canEdit: face.canEdit,
+  };
+}
+
+/**
+ * What a chat with the GPT may carry besides documents (which its file search reads): images when
+ * the model it runs on can see (its `/v1/models` entry says so, never naming that model), data
+ * files when it has the code interpreter.
+ */
+export async function getGptAttachments(
+  gptId: string,
+): Promise<{ images: boolean; codeInterpreter: boolean }> {
+  const [gpt, model] = await Promise.all([
+    getGpt(gptId),
+    api<{ atelier?: { capabilities?: { vision?: boolean } } }>(`/v1/models/gpt-${encodeURIComponent(gptId)}`),
+  ]);
+  return {
+    images: model.atelier?.capabilities?.vision === true,
+    codeInterpreter: faceOf(gpt).capabilities.code_interpreter,
+  };
+}
+
 export const createGpt = (changes: DraftChanges) => api<Gpt>('/api/gpts', { method: 'POST', body: changes });
 
 export const updateDraft = (gptId: string, changes: DraftChanges) =>
@@ -185,6 +230,32 @@ export const publishGpt = (gptId: string) => api<Gpt>(gptPath(gptId, 'publish'),
 export const newShareLink = (gptId: string) => api<Gpt>(gptPath(gptId, 'link'), { method: 'POST' });
 
 export const deleteGpt = (gptId: string) => api<{ deleted: boolean }>(gptPath(gptId), { method: 'DELETE' });
+
+/** One message of the builder's Create conversation, as the builder assistant saw it. */
+export type BuilderChatMessage =
+  | { readonly role: 'user'; readonly content: string }
+  | { readonly role: 'assistant'; readonly content: string | null; readonly tool_calls?: readonly ToolCall[] }
+  | {
+      readonly role: 'tool';
+      readonly tool_call_id: string;
+      readonly content: string;
+      /** What the call changed, as the page showed it. */
+      readonly changes?: readonly { readonly field: ChangedField; readonly value: string }[];
+    };
+
+/** The builder's Create conversation, kept with the draft (only its builders read it). */
+export interface BuilderChat {
+  readonly object: 'gpt.builder_chat';
+  readonly gpt_id: string;
+  readonly messages: readonly BuilderChatMessage[];
+  readonly updated_at: number | null;
+}
+
+export const getBuilderChat = (gptId: string) => api<BuilderChat>(gptPath(gptId, 'builder-chat'));
+
+/** Replaces the kept conversation with `messages`. */
+export const saveBuilderChat = (gptId: string, messages: readonly BuilderChatMessage[]) =>
+  api<BuilderChat>(gptPath(gptId, 'builder-chat'), { method: 'PUT', body: { messages } });
 
 /** The avatar's address; the file id in the query makes a new avatar a new URL. */
 export const avatarUrl = (gptId: string, avatarFileId: string) =>
@@ -239,13 +310,18 @@ export async function loadModelCatalog(): Promise<ModelCatalog> {
   return modelCatalog(page.data);
 }
 
+/** `/v1/models` lists the GPTs one may chat with too (`gpt-g-…`): they are not models to build on. */
+export function isGptModel(model: Model): boolean {
+  return model.atelier?.provider === 'gpt' || /^gpt-g-/.test(model.id);
+}
+
 export function modelCatalog(models: readonly Model[]): ModelCatalog {
   const capabilities = (model: Model) =>
     (model.atelier?.capabilities ?? {}) as Readonly<Record<string, boolean | undefined>>;
   return {
     chat: models
-      // GPTs themselves are models too (`gpt-g-…`); a GPT runs on a real one.
-      .filter((model) => capabilities(model)['chat'] !== false && !/^gpt-g-/.test(model.id))
+      // A GPT runs on a real model, never on another GPT.
+      .filter((model) => capabilities(model)['chat'] !== false && !isGptModel(model))
       .map((model) => ({ id: model.id, tools: capabilities(model)['tools'] !== false })),
     // The registry names image models by an `images` (or `image_generation`) capability; none
     // of today's providers has one, so the capability stays off until one is configured.

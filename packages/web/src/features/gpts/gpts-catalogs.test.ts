@@ -28,6 +28,12 @@ describe('what /v1/models offers a GPT', () => {
       { id: 'atelier-tiny', owned_by: 'atelier', atelier: { capabilities: { chat: true } } },
       { id: 'embedder', owned_by: 'atelier', atelier: { capabilities: { chat: false, embeddings: true } } },
       { id: 'gpt-g-0123456789abcdefghijklmn', owned_by: 'atelier' },
+      // As the server lists a GPT one may chat with.
+      {
+        id: 'gpt-g-abcdefghijklmn0123456789',
+        owned_by: 'Ada',
+        atelier: { provider: 'gpt', capabilities: { chat: true, tools: true } },
+      },
     ]);
     expect(catalog).toEqual({ chat: [{ id: 'atelier-tiny', tools: true }], imageModel: false });
     expect(

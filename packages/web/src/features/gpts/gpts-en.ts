@@ -157,6 +157,8 @@ export const gptsEn = {
   'actions.authorizationUrl': 'Authorization URL',
   'actions.tokenUrl': 'Token URL',
   'actions.scope': 'Scope',
+  'actions.callbackUrl': 'Callback URL',
+  'actions.callbackUrlHint': 'Register this address with the provider as the redirect URI.',
   'actions.secretSaved': 'Saved',
   'actions.secretSavedHint': 'A secret is saved. Leave this empty to keep it, or type a new one.',
   'actions.privacy': 'Privacy policy URL',
@@ -188,6 +190,9 @@ export const gptsEn = {
   'create.newAvatar': 'a new picture',
   'create.noCapabilities': 'none',
   'create.noModel': 'This server has no chat model for the GPT builder.',
+  'create.loading': 'Loading the conversation',
+  'create.loadFailed': 'The earlier conversation could not be loaded: {message}',
+  'create.keepFailed': 'This conversation could not be saved with the GPT: {message}',
 
   'field.name': 'Name',
   'field.description': 'Description',
@@ -205,14 +210,6 @@ export const gptsEn = {
   'chat.writing': 'Writing',
   'chat.stopped': 'Stopped.',
   'chat.failed': 'The answer failed: {message}',
-
-  'chatPage.loading': 'Loading the GPT…',
-  'chatPage.notFoundTitle': 'GPT not found',
-  'chatPage.notFound': 'This GPT does not exist, or it isn’t shared with you.',
-  'chatPage.explore': 'Explore GPTs',
-  'chatPage.loadFailed': 'The GPT could not load: {message}',
-  'chatPage.edit': 'Edit GPT',
-  'chatPage.cannotChat': 'You can look at this GPT but not chat with it.',
 
   'share.title': 'Share GPT',
   'share.audience': 'Who can use it',

@@ -156,6 +156,8 @@ export const gptsKo: GptsMessages = {
   'actions.authorizationUrl': '인증 URL',
   'actions.tokenUrl': '토큰 URL',
   'actions.scope': '범위',
+  'actions.callbackUrl': '콜백 URL',
+  'actions.callbackUrlHint': '이 주소를 제공자에 리디렉션 URI로 등록하세요.',
   'actions.secretSaved': '저장됨',
   'actions.secretSavedHint':
     '비밀 값이 저장되어 있습니다. 유지하려면 비워 두고, 바꾸려면 새 값을 입력하세요.',
@@ -189,6 +191,9 @@ export const gptsKo: GptsMessages = {
   'create.newAvatar': '새 사진',
   'create.noCapabilities': '없음',
   'create.noModel': '이 서버에는 GPT 빌더가 사용할 채팅 모델이 없습니다.',
+  'create.loading': '대화를 불러오는 중',
+  'create.loadFailed': '이전 대화를 불러오지 못했습니다: {message}',
+  'create.keepFailed': '이 대화를 GPT와 함께 저장하지 못했습니다: {message}',
 
   'field.name': '이름',
   'field.description': '설명',
@@ -206,14 +211,6 @@ export const gptsKo: GptsMessages = {
   'chat.writing': '작성 중',
   'chat.stopped': '중지됨.',
   'chat.failed': '답변에 실패했습니다: {message}',
-
-  'chatPage.loading': 'GPT를 불러오는 중…',
-  'chatPage.notFoundTitle': 'GPT를 찾을 수 없음',
-  'chatPage.notFound': '이 GPT가 없거나 나와 공유되지 않았습니다.',
-  'chatPage.explore': 'GPT 탐색',
-  'chatPage.loadFailed': 'GPT를 불러오지 못했습니다: {message}',
-  'chatPage.edit': 'GPT 편집',
-  'chatPage.cannotChat': '이 GPT를 볼 수는 있지만 대화할 수는 없습니다.',
 
   'share.title': 'GPT 공유',
   'share.audience': '사용할 수 있는 사람',

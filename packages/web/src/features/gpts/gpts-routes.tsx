@@ -1,11 +1,11 @@
-// The GPT pages behind one lazy import (app.tsx): Explore GPTs, the builder and a GPT's chat,
-// chosen by the route. Their code, strings and styles load on the first visit to any of them.
+// The GPT pages behind one lazy import (app.tsx): Explore GPTs and the builder, chosen by the
+// route. Their code, strings and styles load on the first visit to any of them. A GPT's chat
+// (`/g/…`) is a chat like any other (features/chat).
 import type { Route } from '../../router';
-import GptChatPage from './gpt-chat-page';
 import GptEditorPage from './gpt-editor-page';
 import GptsPage from './gpts-page';
 
-export type GptRoute = Extract<Route, { name: 'gpts' | 'gpt-editor' | 'gpt' }>;
+export type GptRoute = Extract<Route, { name: 'gpts' | 'gpt-editor' }>;
 
 export interface GptsRoutesProps {
   readonly route: GptRoute;
@@ -19,7 +19,5 @@ export default function GptsRoutes({ route, ...frame }: GptsRoutesProps) {
       return <GptsPage {...frame} />;
     case 'gpt-editor':
       return <GptEditorPage gptId={route.gptId} {...frame} />;
-    case 'gpt':
-      return <GptChatPage gptId={route.gptId} linkToken={route.linkToken} {...frame} />;
   }
 }

@@ -2,6 +2,7 @@
 // its text, Enter sends (Shift+Enter, a touch keyboard's Enter, or Enter while composing Korean
 // starts a new line or finishes the syllable), and its button stops an answer being written.
 import { forwardRef, useId, useImperativeHandle, useLayoutEffect, useRef, useState } from 'react';
+import { enterSends } from '../../ui/enter-sends';
 import { Icon } from '../../ui/icons';
 
 export interface MessageBoxHandle {
@@ -66,14 +67,7 @@ export const MessageBox = forwardRef<MessageBoxHandle, MessageBoxProps>(function
         disabled={disabled}
         onChange={(event) => setText(event.target.value)}
         onKeyDown={(event) => {
-          if (
-            event.key !== 'Enter' ||
-            event.shiftKey ||
-            event.nativeEvent.isComposing ||
-            event.keyCode === 229
-          )
-            return;
-          if (matchMedia('(pointer: coarse)').matches) return;
+          if (!enterSends(event)) return;
           event.preventDefault();
           submit();
         }}
@@ -81,7 +75,7 @@ export const MessageBox = forwardRef<MessageBoxHandle, MessageBoxProps>(function
       />
       <button
         type="submit"
-        className="gpt-composer-button"
+        className="composer-button"
         aria-label={busy ? stopLabel : sendLabel}
         title={busy ? stopLabel : sendLabel}
         disabled={!busy && !canSend}

@@ -1,5 +1,6 @@
 // The sidebar: new chat, search, the history in date groups (rename and delete from each
-// chat's menu), and the account menu. On a phone it slides over the chat and closes on choice.
+// chat's menu), and the account menu. On a phone it slides over the chat and closes on choice. A
+// chat with a GPT shows the GPT's avatar (named for screen readers) before its title.
 import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import type { Account } from '../../api/types';
 import { type Translate, useI18n } from '../../i18n/i18n';
@@ -10,6 +11,7 @@ import { Icon } from '../../ui/icons';
 import { Menu } from '../../ui/menu';
 import { useToast } from '../../ui/toast';
 import type { ChatSummary } from '../chat/chat-api';
+import { GptFaceImage } from '../chat/gpt-face-image';
 import { useSavePreferences } from '../settings/use-preferences';
 import { type DateGroup, groupByDate } from './date-groups';
 import { useChatHistory, useDeleteChat, useRenameChat } from './use-chats';
@@ -276,9 +278,12 @@ function HistoryItem({
           event.preventDefault();
           onOpen();
         }}
-        title={chat.title}
+        title={chat.gpt?.name ? `${chat.gpt.name}: ${chat.title}` : chat.title}
       >
-        {chat.title}
+        {chat.gpt ? (
+          <GptFaceImage url={chat.gpt.avatarUrl} size={20} alt={chat.gpt.name ?? t('gptChat.gone')} />
+        ) : null}
+        <span className="history-item-title">{chat.title}</span>
       </a>
       <Menu
         label={t('history.options', { title: chat.title })}

@@ -25,7 +25,10 @@ const path = (...parts: readonly string[]) => parts.map(encodeURIComponent).join
 /** Models that can chat (the ones an assistant may use). */
 export async function listModels(): Promise<readonly Model[]> {
   const page = await api<ListPage<Model>>('/v1/models');
-  return page.data.filter((model) => model.atelier?.capabilities?.chat !== false);
+  // GPTs are listed too (`atelier.provider: "gpt"`): they have their own pages, not this menu.
+  return page.data.filter(
+    (model) => model.atelier?.capabilities?.chat !== false && model.atelier?.provider !== 'gpt',
+  );
 }
 
 /** Every assistant of the workspace, newest first (following `has_more`). */

@@ -1,54 +1,56 @@
-// The parts of the Assistants API (v2) the playground reads and writes, as the server sends them
-// (snake_case, field for field with OpenAI's). Types only: the playground trusts its own server's
-// shapes as the chat does, and reads every optional part defensively.
+// The parts of the Assistants API (v2) the playground reads and writes, as the server sends them:
+// the wire types of `@atelier/protocol` (types only: nothing of the package reaches the bundle),
+// under the names the playground uses, plus what only the page needs (the form's parameters, a
+// streamed tool call's pieces as the page reads them, a named stream event).
+import type {
+  AssistantsResponseFormat,
+  AssistantToolV2,
+  AssistantV2,
+  FileSearchResultWire,
+  FunctionToolWire,
+  MessageV2,
+  RunStepV2,
+  RunToolCall,
+  RunUsage,
+  RunV2,
+  ThreadV2,
+  ToolCallV2,
+  ToolChoiceV2,
+  VectorStoreFileObject,
+  VectorStoreObject,
+  Attachment as WireAttachment,
+  CodeInterpreterOutput as WireCodeInterpreterOutput,
+  RunStepDelta as WireRunStepDelta,
+  ToolResources as WireToolResources,
+} from '@atelier/protocol';
 
-export interface FunctionDefinition {
-  readonly name: string;
-  readonly description?: string;
-  readonly parameters?: Record<string, unknown>;
-  readonly strict?: boolean | null;
-}
+export type {
+  Annotation,
+  FileObject,
+  MessageDelta,
+  RunStatus,
+} from '@atelier/protocol';
 
-export type AssistantTool =
-  | { readonly type: 'function'; readonly function: FunctionDefinition }
-  | { readonly type: 'code_interpreter' }
-  | { readonly type: 'file_search'; readonly file_search?: { readonly max_num_results?: number } };
-
-export interface ToolResources {
-  readonly code_interpreter?: { readonly file_ids: readonly string[] };
-  readonly file_search?: { readonly vector_store_ids: readonly string[] };
-}
-
-export type ResponseFormat =
-  | 'auto'
-  | 'none'
-  | { readonly type: 'text' }
-  | { readonly type: 'json_object' }
-  | {
-      readonly type: 'json_schema';
-      readonly json_schema: {
-        readonly name: string;
-        readonly description?: string;
-        readonly schema?: Record<string, unknown>;
-        readonly strict?: boolean | null;
-      };
-    };
-
-export interface Assistant {
-  readonly id: string;
-  readonly object: 'assistant';
-  readonly created_at: number;
-  readonly name: string | null;
-  readonly description: string | null;
-  readonly model: string;
-  readonly instructions: string | null;
-  readonly tools: readonly AssistantTool[];
-  readonly tool_resources: ToolResources;
-  readonly metadata: Readonly<Record<string, string>>;
-  readonly temperature: number | null;
-  readonly top_p: number | null;
-  readonly response_format: ResponseFormat;
-}
+export type FunctionDefinition = FunctionToolWire['function'];
+export type AssistantTool = AssistantToolV2;
+export type ToolResources = WireToolResources;
+export type ResponseFormat = AssistantsResponseFormat;
+export type Assistant = AssistantV2;
+export type VectorStore = VectorStoreObject;
+export type VectorStoreFile = VectorStoreFileObject;
+export type Thread = ThreadV2;
+export type MessageContent = MessageV2['content'][number];
+export type Attachment = WireAttachment;
+export type AttachmentTool = Attachment['tools'][number]['type'];
+export type Message = MessageV2;
+export type Usage = RunUsage;
+export type RequiredToolCall = RunToolCall;
+export type ToolChoice = ToolChoiceV2;
+export type Run = RunV2;
+export type CodeInterpreterOutput = WireCodeInterpreterOutput;
+export type FileSearchResult = FileSearchResultWire;
+export type ToolCall = ToolCallV2;
+export type RunStep = RunStepV2;
 
 /** What create and update send (update: the same fields, all of them, as the form holds them). */
 export interface AssistantParams {
@@ -64,177 +66,6 @@ export interface AssistantParams {
   readonly temperature: number | null;
   readonly top_p: number | null;
   readonly response_format: ResponseFormat;
-}
-
-export interface FileObject {
-  readonly id: string;
-  readonly object: 'file';
-  readonly bytes: number;
-  readonly created_at: number;
-  readonly filename: string;
-  readonly purpose: string;
-}
-
-export interface VectorStore {
-  readonly id: string;
-  readonly object: 'vector_store';
-  readonly name: string | null;
-  readonly status: 'expired' | 'in_progress' | 'completed';
-  readonly file_counts: {
-    readonly in_progress: number;
-    readonly completed: number;
-    readonly failed: number;
-    readonly cancelled: number;
-    readonly total: number;
-  };
-}
-
-export interface VectorStoreFile {
-  readonly id: string;
-  readonly object: 'vector_store.file';
-  readonly status: 'in_progress' | 'completed' | 'failed' | 'cancelled';
-  readonly last_error: { readonly code: string; readonly message: string } | null;
-}
-
-export interface Thread {
-  readonly id: string;
-  readonly object: 'thread';
-  readonly created_at: number;
-}
-
-export interface Annotation {
-  readonly type: 'file_citation' | 'file_path';
-  readonly text: string;
-  readonly start_index: number;
-  readonly end_index: number;
-  readonly file_citation?: { readonly file_id: string; readonly quote?: string };
-  readonly file_path?: { readonly file_id: string };
-}
-
-export type MessageContent =
-  | {
-      readonly type: 'text';
-      readonly text: { readonly value: string; readonly annotations: readonly Annotation[] };
-    }
-  | { readonly type: 'image_file'; readonly image_file: { readonly file_id: string } }
-  | { readonly type: 'image_url'; readonly image_url: { readonly url: string } };
-
-export type AttachmentTool = 'code_interpreter' | 'file_search';
-
-export interface Attachment {
-  readonly file_id: string;
-  readonly tools: readonly { readonly type: AttachmentTool }[];
-}
-
-export interface Message {
-  readonly id: string;
-  readonly object: 'thread.message';
-  readonly created_at: number;
-  readonly thread_id: string;
-  readonly status: 'in_progress' | 'incomplete' | 'completed';
-  readonly role: 'user' | 'assistant';
-  readonly content: readonly MessageContent[];
-  readonly assistant_id: string | null;
-  readonly run_id: string | null;
-  readonly attachments: readonly Attachment[];
-}
-
-export type RunStatus =
-  | 'queued'
-  | 'in_progress'
-  | 'requires_action'
-  | 'cancelling'
-  | 'cancelled'
-  | 'failed'
-  | 'completed'
-  | 'incomplete'
-  | 'expired';
-
-export interface Usage {
-  readonly prompt_tokens: number;
-  readonly completion_tokens: number;
-  readonly total_tokens: number;
-}
-
-export interface RequiredToolCall {
-  readonly id: string;
-  readonly type: 'function';
-  readonly function: { readonly name: string; readonly arguments: string };
-}
-
-export type ToolChoice =
-  | 'auto'
-  | 'none'
-  | 'required'
-  | { readonly type: 'function'; readonly function: { readonly name: string } }
-  | { readonly type: 'code_interpreter' }
-  | { readonly type: 'file_search' };
-
-export interface Run {
-  readonly id: string;
-  readonly object: 'thread.run';
-  readonly created_at: number;
-  readonly thread_id: string;
-  readonly assistant_id: string;
-  readonly status: RunStatus;
-  readonly required_action: {
-    readonly type: 'submit_tool_outputs';
-    readonly submit_tool_outputs: { readonly tool_calls: readonly RequiredToolCall[] };
-  } | null;
-  readonly last_error: { readonly code: string; readonly message: string } | null;
-  readonly incomplete_details: { readonly reason: string } | null;
-  readonly model: string;
-  readonly usage: Usage | null;
-  readonly tool_choice: ToolChoice;
-}
-
-export type CodeInterpreterOutput =
-  | { readonly type: 'logs'; readonly logs: string }
-  | { readonly type: 'image'; readonly image: { readonly file_id: string } };
-
-export interface FileSearchResult {
-  readonly file_id: string;
-  readonly file_name: string;
-  readonly score: number;
-  readonly content?: readonly { readonly type: 'text'; readonly text: string }[];
-}
-
-export type ToolCall =
-  | {
-      readonly id: string;
-      readonly type: 'function';
-      readonly function: {
-        readonly name: string;
-        readonly arguments: string;
-        readonly output: string | null;
-      };
-    }
-  | {
-      readonly id: string;
-      readonly type: 'code_interpreter';
-      readonly code_interpreter: {
-        readonly input: string;
-        readonly outputs: readonly CodeInterpreterOutput[];
-      };
-    }
-  | {
-      readonly id: string;
-      readonly type: 'file_search';
-      readonly file_search: { readonly results?: readonly FileSearchResult[] };
-    };
-
-export interface RunStep {
-  readonly id: string;
-  readonly object: 'thread.run.step';
-  readonly created_at: number;
-  readonly run_id: string;
-  readonly type: 'message_creation' | 'tool_calls';
-  readonly status: 'in_progress' | 'cancelled' | 'failed' | 'completed' | 'expired';
-  readonly step_details:
-    | { readonly type: 'message_creation'; readonly message_creation: { readonly message_id: string } }
-    | { readonly type: 'tool_calls'; readonly tool_calls: readonly ToolCall[] };
-  readonly last_error: { readonly code: string; readonly message: string } | null;
-  readonly usage: Usage | null;
 }
 
 /** A streamed tool call's piece: `index` places it in the step; the first piece has id and type. */
@@ -254,33 +85,9 @@ export interface ToolCallDelta {
   readonly file_search?: { readonly results?: readonly FileSearchResult[] };
 }
 
-export interface RunStepDelta {
-  readonly id: string;
-  readonly object: 'thread.run.step.delta';
+export interface RunStepDelta extends Omit<WireRunStepDelta, 'delta'> {
   readonly delta: {
     readonly step_details?: { readonly type: string; readonly tool_calls?: readonly ToolCallDelta[] };
-  };
-}
-
-export interface MessageDelta {
-  readonly id: string;
-  readonly object: 'thread.message.delta';
-  readonly delta: {
-    readonly content?: readonly (
-      | {
-          readonly index: number;
-          readonly type: 'text';
-          readonly text?: {
-            readonly value?: string;
-            readonly annotations?: readonly (Annotation & { index: number })[];
-          };
-        }
-      | {
-          readonly index: number;
-          readonly type: 'image_file';
-          readonly image_file?: { readonly file_id?: string };
-        }
-    )[];
   };
 }
 

@@ -265,11 +265,11 @@ export function MessageBody({ message, t }: { message: Message; t: PlaygroundTra
             // biome-ignore lint/suspicious/noArrayIndexKey: annotations are placed by index.
             <li key={index}>
               <code>{annotation.text}</code>{' '}
-              {annotation.file_citation ? (
+              {annotation.type === 'file_citation' ? (
                 <>
                   {t('message.citation')} <FileName fileId={annotation.file_citation.file_id} />
                 </>
-              ) : annotation.file_path ? (
+              ) : annotation.type === 'file_path' ? (
                 <FileDownload fileId={annotation.file_path.file_id} label={annotation.text} t={t} />
               ) : null}
             </li>

@@ -15,6 +15,21 @@ const run = (id: string, status: Run['status'], createdAt = 100): Run => ({
   model: 'atelier-tiny',
   usage: null,
   tool_choice: 'auto',
+  tools: [],
+  expires_at: null,
+  started_at: null,
+  cancelled_at: null,
+  failed_at: null,
+  completed_at: null,
+  instructions: '',
+  metadata: {},
+  temperature: null,
+  top_p: null,
+  max_prompt_tokens: null,
+  max_completion_tokens: null,
+  truncation_strategy: { type: 'auto', last_messages: null },
+  response_format: 'auto',
+  parallel_tool_calls: true,
 });
 
 const message = (
@@ -34,6 +49,10 @@ const message = (
   assistant_id: runId ? 'asst_1' : null,
   run_id: runId,
   attachments: [],
+  incomplete_details: null,
+  completed_at: null,
+  incomplete_at: null,
+  metadata: {},
 });
 
 const toolStep = (id: string, runId: string): RunStep => ({
@@ -46,6 +65,13 @@ const toolStep = (id: string, runId: string): RunStep => ({
   step_details: { type: 'tool_calls', tool_calls: [] },
   last_error: null,
   usage: null,
+  assistant_id: 'asst_1',
+  thread_id: 'thread_1',
+  expired_at: null,
+  cancelled_at: null,
+  failed_at: null,
+  completed_at: null,
+  metadata: {},
 });
 
 const apply = (state: ThreadState, ...events: Array<[string, unknown]>) =>

@@ -2,6 +2,7 @@
 // steps, built from what the API lists and kept current by the run's stream events (deltas
 // appended, objects replaced as they complete). Pure functions, so the reducer is tested alone.
 import type {
+  Annotation,
   Message,
   MessageContent,
   MessageDelta,
@@ -103,7 +104,7 @@ function applyStepDelta(state: ThreadState, delta: RunStepDelta): ThreadState {
 }
 
 /** Merges a tool call's streamed piece: text (arguments, code) is appended, outputs placed. */
-export function mergeToolCall(calls: readonly ToolCall[], piece: ToolCallDelta): readonly ToolCall[] {
+export function mergeToolCall(calls: ToolCall[], piece: ToolCallDelta): ToolCall[] {
   const known = calls[piece.index] ?? newToolCall(piece);
   if (!known) return calls;
   let merged: ToolCall = known;
@@ -127,7 +128,7 @@ export function mergeToolCall(calls: readonly ToolCall[], piece: ToolCallDelta):
       },
     };
   } else if (known.type === 'file_search' && piece.file_search?.results) {
-    merged = { ...known, file_search: { results: piece.file_search.results } };
+    merged = { ...known, file_search: { results: [...piece.file_search.results] } };
   }
   const next = [...calls];
   next[piece.index] = merged;
@@ -148,6 +149,19 @@ function newToolCall(piece: ToolCallDelta): ToolCall | null {
   }
 }
 
+/** An annotation from a delta, when it came whole (the server sends each one whole, once). */
+function completeAnnotation(delta: Partial<Annotation> & { type: Annotation['type'] }): Annotation | null {
+  const { text, start_index, end_index } = delta;
+  if (text === undefined || start_index === undefined || end_index === undefined) return null;
+  if (delta.type === 'file_citation' && 'file_citation' in delta && delta.file_citation) {
+    return { type: 'file_citation', text, start_index, end_index, file_citation: delta.file_citation };
+  }
+  if (delta.type === 'file_path' && 'file_path' in delta && delta.file_path) {
+    return { type: 'file_path', text, start_index, end_index, file_path: delta.file_path };
+  }
+  return null;
+}
+
 function applyMessageDelta(state: ThreadState, delta: MessageDelta): ThreadState {
   const index = state.messages.findIndex((message) => message.id === delta.id);
   const message = state.messages[index];
@@ -158,7 +172,10 @@ function applyMessageDelta(state: ThreadState, delta: MessageDelta): ThreadState
     if (part.type === 'text') {
       const text = known?.type === 'text' ? known.text : { value: '', annotations: [] };
       const annotations = [...text.annotations];
-      for (const { index: at, ...annotation } of part.text?.annotations ?? []) annotations[at] = annotation;
+      for (const { index: at, ...annotation } of part.text?.annotations ?? []) {
+        const complete = completeAnnotation(annotation);
+        if (complete) annotations[at] = complete;
+      }
       content[part.index] = {
         type: 'text',
         text: { value: text.value + (part.text?.value ?? ''), annotations },

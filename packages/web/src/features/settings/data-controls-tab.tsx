@@ -1,7 +1,10 @@
 // Data controls: "chat history & training". Off, every new chat is temporary: not listed in the
-// history on any device, never used for training, deleted 30 days after it was created.
+// history on any device, never used for training, deleted 30 days after it was created. And
+// "Export data": everything the person keeps here as one JSON file (GET /api/account/export).
+import { useId } from 'react';
 import type { SignedInSession } from '../../api/types';
 import { useI18n } from '../../i18n/i18n';
+import { Icon } from '../../ui/icons';
 import { Switch } from '../../ui/switch';
 import { useToast } from '../../ui/toast';
 import { useSavePreferences } from './use-preferences';
@@ -10,6 +13,7 @@ export function DataControlsTab({ session }: { session: SignedInSession; onShowS
   const { t } = useI18n();
   const toast = useToast();
   const save = useSavePreferences();
+  const exportId = useId();
   return (
     <div className="settings-section">
       <Switch
@@ -29,6 +33,26 @@ export function DataControlsTab({ session }: { session: SignedInSession; onShowS
           )
         }
       />
+      <div className="switch-row">
+        <div className="switch-text">
+          <span id={`${exportId}-label`} className="settings-row-label">
+            {t('dataControls.export')}
+          </span>
+          <p id={`${exportId}-hint`} className="field-hint">
+            {t('dataControls.exportHint')}
+          </p>
+        </div>
+        {/* A plain download: the server names the file (atelier-export-<date>.json). */}
+        <a
+          className="button button-secondary button-medium"
+          href="/api/account/export"
+          download
+          aria-describedby={`${exportId}-hint`}
+        >
+          <Icon name="download" size={18} />
+          {t('dataControls.exportButton')}
+        </a>
+      </div>
     </div>
   );
 }
