@@ -11,7 +11,7 @@
 //
 //   npm run bench:gateway [-- --requests 2000 --seconds 5 --streams 30 --chunks 64]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -57,16 +57,19 @@ const server = http.createServer((request, response) => {
       response.writeHead(200, { 'content-type': 'application/json', 'content-length': models.length });
       return response.end(models);
     }
-    if (!Buffer.concat(body).includes('"stream":true')) {
+    const asked = JSON.parse(Buffer.concat(body).toString('utf8'));
+    if (asked.stream !== true) {
       response.writeHead(200, { 'content-type': 'application/json', 'content-length': completion.length });
       return response.end(completion);
     }
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     // One event per millisecond, each its own write, as a fast model streams tokens; the time of
     // each write goes to the shared buffer (one stream at a time is measured).
+    // As many events as max_tokens asks (at most the configured number).
+    const count = Math.min(chunks, asked.max_tokens ?? chunks);
     let index = 0;
     const next = () => {
-      if (index === chunks) return response.end(done);
+      if (index === count) return response.end(done);
       sentAt[index] = now();
       response.write(events[index]);
       index++;
@@ -272,7 +275,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < streams; round++) {
       for (const target of measured) {
         if (streamFailures.has(target.name)) continue;
-        const received = await stream(target);
+        const received = await stream(target, chunks);
         if (typeof received === 'string') {
           streamFailures.set(target.name, received);
           continue;
@@ -282,6 +285,35 @@ async function main(): Promise<void> {
         }
         perChunk.get(target.name)!.push(...received.map((at, index) => at - sentAt[index]!));
       }
+    }
+
+    // CPU per chunk, the part of the overhead that is the proxy's own work (the rest of the added
+    // latency is the kernel waking a sleeping process, which a raw pipe pays too): each proxy's
+    // CPU time over streams of one event and of all of them, the difference per extra event.
+    // Its CPU while idle for as long (timers) is taken off.
+    const cpuPerChunk = new Map<string, number>();
+    for (const target of measured) {
+      if (!target.process || streamFailures.has(target.name)) continue;
+      const pid = target.process.pid!;
+      const idleFrom = await cpuMicros(pid);
+      const idleStart = now();
+      await sleep(1000);
+      const idleRate = ((await cpuMicros(pid)) - idleFrom) / (now() - idleStart);
+      let short = 0;
+      let long = 0;
+      let longWall = 0;
+      for (let round = 0; round < streams; round++) {
+        const before = await cpuMicros(pid);
+        await stream(target, 1);
+        const between = await cpuMicros(pid);
+        const started = now();
+        await stream(target, chunks);
+        longWall += now() - started;
+        const after = await cpuMicros(pid);
+        short += between - before;
+        long += after - between;
+      }
+      cpuPerChunk.set(target.name, (long - idleRate * longWall - short) / (streams * (chunks - 1)));
     }
 
     // Throughput at concurrency 16.
@@ -299,6 +331,7 @@ async function main(): Promise<void> {
         '+p99 ms',
         `req/s @${concurrency}`,
         '+µs/chunk',
+        'CPU µs/chunk',
         'idle RSS',
         'peak RSS',
       ],
@@ -328,6 +361,7 @@ async function main(): Promise<void> {
         target.name === 'direct' ? '-' : addedP99.toFixed(3),
         throughput.get(target.name)!.toFixed(0),
         target.name === 'direct' ? '-' : failure ? 'stream failed*' : addedChunk.toFixed(1),
+        cpuPerChunk.get(target.name)?.toFixed(1) ?? '-',
         target.idleRssMiB === undefined ? '-' : `${target.idleRssMiB.toFixed(0)} MiB`,
         peak === undefined ? '-' : `${peak.toFixed(0)} MiB`,
       ]);
@@ -346,6 +380,7 @@ async function main(): Promise<void> {
         `throughput ${(ours.throughput / portkeyResult.throughput).toFixed(2)}× Portkey (target ≥ 3): ${check(ours.throughput >= 3 * portkeyResult.throughput)}`,
         `throughput ${((100 * ours.throughput) / bareResult.throughput).toFixed(0)}% of the bare proxy (target ≥ 50%): ${check(ours.throughput >= 0.5 * bareResult.throughput)}`,
         `added per chunk ${ours.addedChunk.toFixed(1)} µs (target ≤ 20): ${check(ours.addedChunk <= 20)}; here a raw TCP pipe (the floor of a proxy process) adds ${pipeResult.addedChunk.toFixed(1)} µs, the bare node:http proxy ${bareResult.addedChunk.toFixed(1)} µs: Atelier ${signed(ours.addedChunk - pipeResult.addedChunk)} µs from the floor`,
+        `Atelier's own CPU per chunk ${cpuPerChunk.get('Atelier')!.toFixed(1)} µs (raw TCP pipe ${cpuPerChunk.get('raw TCP pipe')!.toFixed(1)}, bare node:http proxy ${cpuPerChunk.get('bare node:http proxy')!.toFixed(1)})`,
         `idle RSS ${ours.idle?.toFixed(0)} MiB (target < 120): ${check((ours.idle ?? Number.POSITIVE_INFINITY) < 120)}`,
       ].join('\n'),
     );
@@ -372,7 +407,7 @@ function agentFor(target: Target): http.Agent {
   return agent;
 }
 
-function requestBody(model: string, streaming: boolean): Buffer {
+function requestBody(model: string, streaming: boolean, events = 64): Buffer {
   return Buffer.from(
     JSON.stringify({
       model,
@@ -380,7 +415,7 @@ function requestBody(model: string, streaming: boolean): Buffer {
         { role: 'system', content: 'You are a helpful assistant.' },
         { role: 'user', content: 'Write one sentence about a fox.' },
       ],
-      max_tokens: 64,
+      max_tokens: events,
       temperature: 0.7,
       ...(streaming ? { stream: true } : {}),
     }),
@@ -413,8 +448,8 @@ function call(target: Target, streaming: boolean): Promise<{ status: number; bod
 }
 
 /** A streamed request: when each chunk (up to `[DONE]`, excluded) arrived, in µs; or why it failed. */
-function stream(target: Target): Promise<number[] | string> {
-  const body = requestBody(target.model, true);
+function stream(target: Target, events?: number): Promise<number[] | string> {
+  const body = requestBody(target.model, true, events);
   return new Promise((resolve, reject) => {
     const request = http.request(
       `${target.url}/v1/chat/completions`,
@@ -470,6 +505,16 @@ async function load(target: Target, concurrency: number, seconds: number): Promi
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** CPU time of all of a process's threads so far, in µs (the scheduler's count, in ns). */
+async function cpuMicros(pid: number): Promise<number> {
+  let total = 0;
+  for (const task of await readdir(`/proc/${pid}/task`)) {
+    const stat = await readFile(`/proc/${pid}/task/${task}/schedstat`, 'utf8').catch(() => '0');
+    total += Number(stat.split(' ')[0]) / 1000;
+  }
+  return total;
 }
 
 async function rssMiB(child: ChildProcess, field: 'VmRSS' | 'VmHWM'): Promise<number | undefined> {
