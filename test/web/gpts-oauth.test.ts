@@ -16,6 +16,7 @@ import {
 } from '../../packages/server/src/tools/outbound/test-support/local-server.js';
 import { startApiServer } from '../support/api-server.js';
 import { type ScriptedUpstream, startScriptedUpstream } from '../support/scripted-upstream.js';
+import { tasksDocument } from '../support/tasks-openapi.js';
 import { buildWebApp, launchChromium, screenshot } from './browser.js';
 import { signUp, startGpt } from './pages.js';
 
@@ -29,23 +30,6 @@ interface Grant {
   readonly challenge: string;
   readonly redirectUri: string;
   readonly user: string;
-}
-
-function tasksDocument(serverUrl: string): string {
-  return JSON.stringify({
-    openapi: '3.1.0',
-    info: { title: 'Tasks', version: '1' },
-    servers: [{ url: serverUrl }],
-    paths: {
-      '/tasks': {
-        get: {
-          operationId: 'listTasks',
-          summary: 'List my tasks',
-          responses: { 200: { description: 'ok' } },
-        },
-      },
-    },
-  });
 }
 
 /** The provider's authorize page: what a person sees before granting access, with one button. */
@@ -183,7 +167,7 @@ describeBrowser('an OAuth action in a browser', () => {
     await editor.getByLabel('Import from URL').fill(`${provider.url}/openapi.json`);
     await editor.getByRole('button', { name: 'Import', exact: true }).click();
     const operations = editor.getByRole('table', { name: 'Available operations' });
-    await expect.poll(() => operations.getByRole('row').count(), { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => operations.getByRole('row').count(), { timeout: 15_000 }).toBe(3);
     await editor.getByRole('radio', { name: 'OAuth' }).check();
     await editor.getByLabel('Client ID').fill(CLIENT_ID);
     await editor.getByLabel('Client secret').fill(CLIENT_SECRET);
