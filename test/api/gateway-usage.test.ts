@@ -39,11 +39,13 @@ async function keyId(server: TestServer): Promise<string> {
   return key!.id;
 }
 
-/** This minute's completions usage of `model` on `server`, grouped by model and API key. */
+/** One window for every reading of this file: before and after never straddle two windows. */
+const SINCE = Math.floor(Date.now() / 60_000) * 60 - 60;
+
+/** The completions usage of `model` on `server` since this file began, by model and API key. */
 async function completionsUsage(server: TestServer, model: string) {
-  const startTime = Math.floor(Date.now() / 60_000) * 60 - 60;
   const page = await admin(server).admin.organization.usage.completions({
-    start_time: startTime,
+    start_time: SINCE,
     bucket_width: '1m',
     group_by: ['model', 'api_key_id'],
     models: [model],
@@ -217,6 +219,38 @@ describe('usage of passed-through requests', () => {
     );
     expect(far.status).toBe(400);
     expect(((await far.json()) as { error: { param: string } }).error.param).toBe('start_time');
+  });
+
+  it('counts each minute in one page when start_time falls inside a minute', async () => {
+    await gateway.client.chat.completions.create({ model: LAB, messages: hello, max_tokens: 2 });
+    // Minute rows: the usage of this file's requests is in the minutes since SINCE. Paged one
+    // bucket at a time from half a minute before, every bucket boundary falls mid-minute.
+    const start = SINCE - 30;
+    const end = Math.floor(Date.now() / 1000) + 60;
+    const whole = await admin(gateway).admin.organization.usage.completions({
+      start_time: start,
+      end_time: end,
+      bucket_width: '1h',
+    });
+    const total = whole.data
+      .flatMap((bucket) => bucket.results)
+      .reduce((sum, r) => sum + r.num_model_requests, 0);
+    expect(total).toBeGreaterThan(0);
+    let paged = 0;
+    let page: string | undefined;
+    for (let guard = 0; guard < 100; guard++) {
+      const one = await admin(gateway).admin.organization.usage.completions({
+        start_time: start,
+        end_time: end,
+        bucket_width: '1m',
+        limit: 1,
+        ...(page ? { page } : {}),
+      });
+      paged += one.data.flatMap((bucket) => bucket.results).reduce((sum, r) => sum + r.num_model_requests, 0);
+      if (!one.has_more) break;
+      page = one.next_page!;
+    }
+    expect(paged).toBe(total);
   });
 
   it('pages buckets from start_time, empty ones included', async () => {

@@ -64,10 +64,13 @@ for (const dialect of DIALECTS) {
       };
     };
 
-    /** This minute's (and the last one's) completions usage, grouped by person, key and model. */
+    // One window for every reading: before and after never straddle two windows.
+    const since = Math.floor(Date.now() / 60_000) * 60 - 60;
+
+    /** The completions usage since this suite began, grouped by person, key and model. */
     const usage = async (admin: OpenAI) => {
       const page = await admin.admin.organization.usage.completions({
-        start_time: Math.floor(Date.now() / 60_000) * 60 - 60,
+        start_time: since,
         bucket_width: '1m',
         group_by: ['user_id', 'api_key_id', 'model'],
       });

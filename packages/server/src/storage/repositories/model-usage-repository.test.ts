@@ -33,14 +33,14 @@ describeEachDialect('model usage repository', (getHandle) => {
     const query = {
       workspaceId: 'ws_1',
       endpoints: ['chat/completions', 'completions'],
-      // Mid-minute: the minute it falls in counts in the first bucket.
-      from: minute + 30,
+      // Mid-minute: a minute counts where it starts, so the one at `minute` is in the first bucket.
+      from: minute - 30,
       to: minute + 2 * 3600,
       bucketSeconds: 3600,
     };
     expect(await repository().totals({ ...query, groupBy: [] })).toEqual([
       {
-        bucketStart: minute + 30,
+        bucketStart: minute - 30,
         requests: 3,
         inputTokens: 30,
         cachedInputTokens: 6,
@@ -48,7 +48,7 @@ describeEachDialect('model usage repository', (getHandle) => {
         estimatedRequests: 1,
       },
       {
-        bucketStart: minute + 3630,
+        bucketStart: minute + 3570,
         requests: 1,
         inputTokens: 10,
         cachedInputTokens: 2,
@@ -69,9 +69,9 @@ describeEachDialect('model usage repository', (getHandle) => {
         totals.requests,
       ]),
     ).toEqual([
-      [30, 'key_1', null, 'lab/m', 2],
-      [30, 'key_1', null, 'lab/n', 1],
-      [3630, null, 'acct_1', 'lab/m', 1],
+      [-30, 'key_1', null, 'lab/m', 2],
+      [-30, 'key_1', null, 'lab/n', 1],
+      [3570, null, 'acct_1', 'lab/m', 1],
     ]);
     const filtered = await repository().totals({
       ...query,
@@ -81,6 +81,14 @@ describeEachDialect('model usage repository', (getHandle) => {
     });
     expect(filtered).toEqual([
       expect.objectContaining({ bucketStart: minute + 30, model: 'lab/n', requests: 1 }),
+    ]);
+    // Two ranges that meet inside a minute count it once: in the range where it starts.
+    const halves = await Promise.all([
+      repository().totals({ ...query, to: minute + 30, groupBy: [] }),
+      repository().totals({ ...query, from: minute + 30, groupBy: [] }),
+    ]);
+    expect(halves.map((buckets) => buckets.reduce((sum, bucket) => sum + bucket.requests, 0))).toEqual([
+      2, 2,
     ]);
     expect(await repository().totals({ ...query, apiKeyIds: [], groupBy: [] })).toEqual([]);
     expect(await repository().totals({ ...query, endpoints: ['embeddings'], groupBy: [] })).toEqual([

@@ -116,8 +116,7 @@ export function createModelUsageRepository(db: Kysely<DatabaseSchema>): ModelUsa
         [apiKeyIds, accountIds, models].some((ids) => ids?.length === 0)
       )
         return [];
-      // Integer arithmetic on both dialects (SQLite binds JS numbers as REAL). A row of the minute
-      // that `from` falls in, before `from`, divides to 0: the first bucket.
+      // Integer arithmetic on both dialects (SQLite binds JS numbers as REAL).
       const origin = sql`cast(${from} as bigint)`;
       const width = sql`cast(${bucketSeconds} as bigint)`;
       const bucket = sql<number>`(${origin} + ((minute - ${origin}) / ${width}) * ${width})`;
@@ -136,8 +135,9 @@ export function createModelUsageRepository(db: Kysely<DatabaseSchema>): ModelUsa
         .select(groups)
         .where('workspace_id', '=', workspaceId)
         .where('endpoint', 'in', [...endpoints])
-        // Rows are per minute: the one that `from` falls in counts in the first bucket.
-        .where('minute', '>=', Math.floor(from / 60) * 60)
+        // Rows are per minute, each counted where its minute starts: a range that starts or ends
+        // inside a minute (a page of buckets after an unaligned start_time) never counts it twice.
+        .where('minute', '>=', from)
         .where('minute', '<', to)
         // By the output column: Postgres would not see two bindings of one value as one expression.
         .groupBy([sql`bucket_start`, ...groups])
