@@ -76,7 +76,17 @@ export function relayUpstreamResponse({
     chunked && socket !== null && request.httpVersionMajor === 1 && request.httpVersionMinor >= 1;
   if (framed) headers.push('transfer-encoding', 'chunked');
   reply.hijack();
-  raw.writeHead(response.status, headers);
+  try {
+    raw.writeHead(response.status, headers);
+  } catch (error) {
+    // A head Node will not send (the upstream client refuses such values; this is the last
+    // guard): the client's connection is cut rather than left waiting, the upstream's too.
+    reply.log.error({ err: error }, 'the upstream answer has a head that cannot be relayed');
+    response.destroy();
+    raw.destroy();
+    ended?.(false);
+    return reply;
+  }
   // Said once: whole when the body ended, cut when the upstream broke off or the client left (the
   // upstream still made, and may bill, what it sent up to then).
   let told = false;

@@ -84,6 +84,11 @@ export function registerApiEvents(
       const stream = sse;
       void send(stream, { type: 'session.ended', sessionId: session.id }).finally(() => stream.end());
     };
+    // A client that leaves while the subscription is made (a round trip with Redis) is seen too.
+    let closed = false;
+    reply.raw.once('close', () => {
+      closed = true;
+    });
     const unsubscribe = await events.subscribe(
       session.accountId,
       (event) => {
@@ -98,6 +103,10 @@ export function registerApiEvents(
       { sessionId: session.id },
     );
     reply.hijack();
+    if (closed || reply.raw.destroyed) {
+      unsubscribe();
+      return;
+    }
     const stream = new SseWriter(reply.raw, {
       headers: { 'x-request-id': String(request.id), 'cache-control': 'no-store' },
     });
@@ -105,7 +114,6 @@ export function registerApiEvents(
     const ping = setInterval(() => void stream.send({}, { event: 'ping' }), PING_INTERVAL_MS);
     // At the session's expiry (later, if it was used meanwhile) and every SESSION_RECHECK_MS.
     let expiry: ReturnType<typeof setTimeout> | undefined;
-    let closed = false;
     const recheck = async () => {
       clearTimeout(expiry);
       if (ended || closed) return;

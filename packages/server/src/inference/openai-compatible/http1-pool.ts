@@ -417,9 +417,9 @@ class UpstreamAnswer implements PassThroughResponse {
     this.consumer = sink;
     if (this.chunked)
       this.chunkedBody = new ChunkedBody({ receiver: this.receiverFor(sink), framed: sink.framed });
-    const held = this.held;
-    this.held = undefined;
-    if (held) for (const bytes of held) if (!this.done) this.read(bytes, 0);
+    this.readHeld();
+    // A reader that fell behind on held bytes gets the rest when it resumes.
+    if (this.held) return;
     if (this.head.framing === 'none' || (this.head.framing === 'length' && this.remaining === 0))
       this.finish(true);
     if (this.failed && !this.done) {
@@ -435,7 +435,22 @@ class UpstreamAnswer implements PassThroughResponse {
   resume(): void {
     if (!this.paused || this.done) return;
     this.paused = false;
+    this.readHeld();
+    if (this.done || this.paused) return;
+    if (this.failed) {
+      this.done = true;
+      this.consumer!.fail(this.failed);
+      return;
+    }
     this.connection.flow(false, this.timeoutMs);
+  }
+
+  /** Gives the reader the bytes that came before it, as far as it keeps up. */
+  private readHeld(): void {
+    const held = this.held;
+    if (!held) return;
+    while (held.length > 0 && !this.done && !this.paused) this.read(held.shift()!, 0);
+    if (held.length === 0 || this.done) this.held = undefined;
   }
 
   destroy(): void {
@@ -447,7 +462,8 @@ class UpstreamAnswer implements PassThroughResponse {
   /** @internal */
   receive(bytes: Buffer, start: number): void {
     if (this.done) return;
-    if (!this.consumer) {
+    // Before the reader, or while it still has held bytes to read: kept, in order.
+    if (!this.consumer || this.held) {
       this.held ??= [];
       this.held.push(start === 0 ? bytes : bytes.subarray(start));
       return;
@@ -458,7 +474,7 @@ class UpstreamAnswer implements PassThroughResponse {
   /** @internal Whether the body was one read to the close, which has now come. */
   endsAtClose(): boolean {
     if (this.head.framing !== 'close' || this.done) return false;
-    if (this.consumer) this.finish(false);
+    if (this.consumer && !this.held) this.finish(false);
     else {
       this.held ??= [];
       this.held.push(END_OF_BODY);
@@ -469,7 +485,7 @@ class UpstreamAnswer implements PassThroughResponse {
   /** @internal The connection failed mid-answer. */
   broke(error: Error): void {
     if (this.done) return;
-    if (!this.consumer) {
+    if (!this.consumer || this.held) {
       // What came before the failure may still be the whole body: the consumer reads it first.
       this.failed = error;
       return;

@@ -275,10 +275,10 @@ afterEach(async () => {
 });
 
 /** Writes `pieces` one by one, a few milliseconds apart (each its own read on the other side). */
-async function writeApart(socket: Socket, pieces: string[]): Promise<void> {
+async function writeApart(socket: Socket, pieces: string[], apartMs = 3): Promise<void> {
   for (const piece of pieces) {
     socket.write(piece);
-    await new Promise((resolve) => setTimeout(resolve, 3));
+    await new Promise((resolve) => setTimeout(resolve, apartMs));
   }
 }
 
@@ -379,16 +379,43 @@ describe('UpstreamClient on the wire', () => {
     const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
     const { url } = await rawUpstream(
       (_request, socket) =>
-        void writeApart(socket, [
-          'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n',
-          chunk('one'),
-          chunk('two'),
-          `${chunk('three')}0\r\n\r\n`,
-        ]),
+        void writeApart(
+          socket,
+          [
+            `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk('one')}`,
+            chunk('two'),
+            `${chunk('three')}0\r\n\r\n`,
+          ],
+          30,
+        ),
     );
     const response = await send(client({ baseUrl: url }));
     const { written, ended } = relayed(response, { pauseAfter: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(written).toEqual([chunk('one')]);
+    response.resume();
+    expect(await ended).toBe('end');
+    expect(written.join('')).toBe(chunk('one') + chunk('two') + chunk('three'));
+  });
+
+  it('gives bytes that came before the reader only as fast as the reader keeps up', async () => {
+    const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
+    const { url } = await rawUpstream(
+      (_request, socket) =>
+        void writeApart(
+          socket,
+          [
+            `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk('one')}`,
+            chunk('two'),
+            `${chunk('three')}0\r\n\r\n`,
+          ],
+          20,
+        ),
+    );
+    const response = await send(client({ baseUrl: url }));
+    // The whole body comes, in three reads, before anyone reads it.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const { written, ended } = relayed(response, { pauseAfter: 1 });
     expect(written).toEqual([chunk('one')]);
     response.resume();
     expect(await ended).toBe('end');
