@@ -34,6 +34,14 @@ function admin(server: TestServer): OpenAI {
   return new OpenAI({ baseURL: server.baseURL, adminAPIKey: server.apiKey, apiKey: null, maxRetries: 0 });
 }
 
+/** Requests counted in a page of completions usage, all buckets and groups. */
+function requestsIn(page: { data: Array<{ results: unknown[] }> }): number {
+  return (page.data.flatMap((bucket) => bucket.results) as Array<{ num_model_requests: number }>).reduce(
+    (sum, result) => sum + result.num_model_requests,
+    0,
+  );
+}
+
 async function keyId(server: TestServer): Promise<string> {
   const key = await server.server.storage.repositories.apiKeys.findActiveBySecret(server.apiKey);
   return key!.id;
@@ -232,9 +240,7 @@ describe('usage of passed-through requests', () => {
       end_time: end,
       bucket_width: '1h',
     });
-    const total = whole.data
-      .flatMap((bucket) => bucket.results)
-      .reduce((sum, r) => sum + r.num_model_requests, 0);
+    const total = requestsIn(whole);
     expect(total).toBeGreaterThan(0);
     let paged = 0;
     let page: string | undefined;
@@ -246,7 +252,7 @@ describe('usage of passed-through requests', () => {
         limit: 1,
         ...(page ? { page } : {}),
       });
-      paged += one.data.flatMap((bucket) => bucket.results).reduce((sum, r) => sum + r.num_model_requests, 0);
+      paged += requestsIn(one);
       if (!one.has_more) break;
       page = one.next_page!;
     }

@@ -4,7 +4,8 @@
 // neither another person nor the GPT's builder can read it. An action call awaiting consent
 // leaves the answer `pending` with the held calls; after the person's answer `…/continue` makes
 // the allowed call (or tells the model of the Decline, sending nothing) and the answer appears in
-// the same message. A GPT no longer shared leaves its chats readable and unanswerable.
+// the same message, after what the model said before the call (other devices hear the new words
+// at offsets after it). A GPT no longer shared leaves its chats readable and unanswerable.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import {
@@ -82,6 +83,48 @@ for (const dialect of DIALECTS) {
         if (answer?.status !== 'in_progress') return { chat, answer };
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+    };
+
+    /** Listens to the person's live events, as another device does, until `stop`. */
+    const listen = async (visitor: Visitor) => {
+      const abort = new AbortController();
+      const response = await fetch(`${origin}/api/events`, {
+        headers: { cookie: visitor.cookie!, accept: 'text/event-stream' },
+        signal: abort.signal,
+      });
+      expect(response.status).toBe(200);
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      let ready: () => void = () => {};
+      const opened = new Promise<void>((resolve) => {
+        ready = resolve;
+      });
+      const reading = (async () => {
+        try {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) return;
+            text += decoder.decode(value, { stream: true });
+            if (text.includes('event: ready')) ready();
+          }
+        } catch {
+          // Stopped.
+        }
+      })();
+      await opened;
+      return {
+        /** Ends the stream; its whole events, pings left out. */
+        async stop() {
+          // What came in with the last batch of words has gathered (they are sent every 50 ms).
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          abort.abort();
+          await reading;
+          return parseSse(text.slice(0, text.lastIndexOf('\n\n') + 2)).filter(
+            (event) => event.event !== 'ping',
+          );
+        },
+      };
     };
 
     /** The system prompt of the model's newest request. */
@@ -226,8 +269,13 @@ for (const dialect of DIALECTS) {
       expect(action.status).toBe(201);
       const tasks = await publicGpt({ name: 'Task keeper', action_ids: [action.body.id] });
       const question = 'What is on my list?';
-      upstream.script(question, [{ call: { name: 'listTasks', arguments: {} } }, { text: 'Rope.' }]);
-      const before = tasksApi.requests.length;
+      // The model says a word before it calls: the answer keeps it when it goes on.
+      const before = 'Let me check your list.';
+      upstream.script(question, [
+        { text: before, call: { name: 'listTasks', arguments: {} } },
+        { text: 'Rope.' },
+      ]);
+      const sentBefore = tasksApi.requests.length;
 
       // Streamed, as the page asks: the run ends incomplete, naming the held call.
       const response = await fetch(`${origin}/api/chats`, {
@@ -252,7 +300,8 @@ for (const dialect of DIALECTS) {
       const { answer: pending } = await settled(carol, tasksChat, 'a1');
       expect(pending).toMatchObject({
         status: 'pending',
-        content: '',
+        content: before,
+        parts: [{ type: 'text', text: { value: before, annotations: [] } }],
         pending_actions: [
           expect.objectContaining({
             type: 'consent_required',
@@ -263,7 +312,7 @@ for (const dialect of DIALECTS) {
           }),
         ],
       });
-      expect(tasksApi.requests.length).toBe(before);
+      expect(tasksApi.requests.length).toBe(sentBefore);
 
       // Only a pending answer goes on (the first chat's are complete).
       expectEnvelope(
@@ -280,15 +329,39 @@ for (const dialect of DIALECTS) {
         },
       });
       expect(allowed.status).toBe(200);
+      const otherDevice = await listen(carol);
       const continued = await carol.call('POST', `/api/chats/${tasksChat}/messages/a1/continue`, {
         body: {},
       });
       expect(continued.status).toBe(200);
-      expect(continued.body.answer).toMatchObject({ id: 'a1', status: 'in_progress' });
+      expect(continued.body.answer).toMatchObject({ id: 'a1', status: 'in_progress', content: before });
+      // While it is written, and once it is done: the first run's words, then the new run's.
+      const going = (await carol.call('GET', `/api/chats/${tasksChat}`)).body.messages.find(
+        (message: Json) => message.id === 'a1',
+      );
+      expect(going.status === 'complete' || going.content.startsWith(before)).toBe(true);
       const { answer: done } = await settled(carol, tasksChat, 'a1');
-      expect(done).toMatchObject({ status: 'complete', content: 'Rope.' });
+      expect(done).toMatchObject({
+        status: 'complete',
+        content: `${before}\n\nRope.`,
+        parts: [
+          { type: 'text', text: { value: before, annotations: [] } },
+          { type: 'text', text: { value: 'Rope.', annotations: [] } },
+        ],
+      });
       expect(done.pending_actions).toBeUndefined();
-      expect(tasksApi.requests.length).toBe(before + 1);
+      // Another device of Carol's hears the new words where the earlier ones end.
+      const deltas = (await otherDevice.stop())
+        .filter((event) => event.event === 'chat.answer.delta' && event.data.chat_id === tasksChat)
+        .map((event) => event.data);
+      expect(deltas[0]).toMatchObject({ message_id: 'a1', offset: before.length });
+      let heard = before;
+      for (const delta of deltas) {
+        expect(delta.offset).toBe(heard.length);
+        heard += delta.delta;
+      }
+      expect(heard).toBe(done.content);
+      expect(tasksApi.requests.length).toBe(sentBefore + 1);
       expect(tasksApi.requests.at(-1)).toMatchObject({ method: 'GET', url: '/tasks' });
       // Once done, it is not pending any more.
       expectEnvelope(
@@ -322,7 +395,7 @@ for (const dialect of DIALECTS) {
         status: 'complete',
         content: 'Not added.',
       });
-      expect(tasksApi.requests.length).toBe(before + 1);
+      expect(tasksApi.requests.length).toBe(sentBefore + 1);
     });
 
     it('keeps a chat readable once its GPT is no longer shared, and says why it cannot be answered', async () => {

@@ -10,8 +10,11 @@ import type { AddressInfo } from 'node:net';
 export type ScriptedTurn =
   | { readonly code: string }
   | { readonly text: string }
-  /** A call of any function the request offers (a GPT action's operation, say). */
-  | { readonly call: { readonly name: string; readonly arguments: unknown } }
+  /**
+   * A call of any function the request offers (a GPT action's operation, say), after `text` when
+   * given (what a model says before it calls: "Let me check…").
+   */
+  | { readonly call: { readonly name: string; readonly arguments: unknown }; readonly text?: string }
   /** A text answer made from the newest tool result (what a model would say about it). */
   | { readonly reply: (toolOutput: string) => string };
 
@@ -84,10 +87,12 @@ export async function startScriptedUpstream({
     if ('code' in turn || 'call' in turn) {
       const name = 'code' in turn ? 'code_interpreter' : turn.call.name;
       const args = JSON.stringify('code' in turn ? { code: turn.code } : turn.call.arguments);
+      const before = 'call' in turn ? turn.text : undefined;
+      if (before) response.write(chunk({ role: 'assistant', content: before }, null));
       response.write(
         chunk(
           {
-            role: 'assistant',
+            ...(before ? {} : { role: 'assistant' }),
             tool_calls: [
               {
                 index: 0,

@@ -2,7 +2,8 @@
 // Ada adds an action to her GPT by importing an OpenAPI document from a local test API (bearer
 // API key, write-only), sees its operations, then asks in the preview. The consent dialog comes
 // up before anything is sent: Decline leaves the API untouched and says so in the chat; asking
-// again and Allow sends exactly one request, with the key, and the answer comes back. The
+// again and Allow sends exactly one request, with the key, and the answer comes back. In a chat,
+// what the model said before the call stays above the rest of the answer once it goes on. The
 // editor and the dialog are also shot at 375 px. Screenshots go to test-results/web/.
 import { rm } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
@@ -23,6 +24,13 @@ let webDir = '';
 const API_KEY = 'sk-tasks-web-0123456789';
 const QUESTION = 'What is on my task list?';
 const ANSWER = 'Your list has one task: Buy rope.';
+/** What the model says before it calls the action. */
+const BEFORE_CALL = 'Let me look at your list.';
+/** An answer's text has what the model said before the call, then its answer. */
+const saidInOrder = (text: string | null, answer = ANSWER) => {
+  const before = (text ?? '').indexOf(BEFORE_CALL);
+  return before >= 0 && before < (text ?? '').indexOf(answer);
+};
 
 let upstream: ScriptedUpstream;
 let tasksApi: LocalServer;
@@ -40,8 +48,12 @@ describeBrowser('a GPT action in a browser', () => {
   beforeAll(async () => {
     // Its own copy of the build: another file's build must not change the page under this one.
     webDir = buildWebApp();
-    upstream = await startScriptedUpstream();
-    upstream.script(QUESTION, [{ call: { name: 'listTasks', arguments: {} } }, { text: ANSWER }]);
+    // A word every 100 ms: an answer can be seen while it is written.
+    upstream = await startScriptedUpstream({ wordDelayMs: 100 });
+    upstream.script(QUESTION, [
+      { text: BEFORE_CALL, call: { name: 'listTasks', arguments: {} } },
+      { text: ANSWER },
+    ]);
     tasksApi = await startLocalServer((request, response) => {
       if (request.url === '/openapi.json') {
         response.writeHead(200, { 'content-type': 'application/json' });
@@ -182,7 +194,21 @@ describeBrowser('a GPT action in a browser', () => {
     await screenshot(page, 'gpts-actions-06-chat-consent');
     await consent.getByRole('button', { name: 'Decline' }).click();
     await expect.poll(() => consent.isVisible()).toBe(false);
-    // The answer goes on without the call: the model heard the Decline, nothing was sent.
+    // The answer goes on without the call: the model heard the Decline, nothing was sent. What it
+    // said before the call stays, above the new words, while they are written and after.
+    const firstWord = ANSWER.split(' ')[0]!;
+    const whileWriting = await (
+      await page.waitForFunction(
+        (word) => {
+          const answer = [...document.querySelectorAll('.message-assistant')].at(-1);
+          const text = answer?.textContent ?? '';
+          return answer?.getAttribute('data-status') === 'streaming' && text.includes(word) ? text : null;
+        },
+        firstWord,
+        { timeout: 60_000 },
+      )
+    ).jsonValue();
+    expect(saidInOrder(whileWriting, firstWord)).toBe(true);
     const last = page.locator('.message-assistant').last();
     await expect
       .poll(
@@ -192,6 +218,7 @@ describeBrowser('a GPT action in a browser', () => {
         },
       )
       .toContain(ANSWER);
+    expect(saidInOrder(await last.textContent())).toBe(true);
     const tool = (upstream.requests.at(-1)!['messages'] as { role: string; content: string }[]).findLast(
       (message) => message.role === 'tool',
     );
@@ -205,6 +232,7 @@ describeBrowser('a GPT action in a browser', () => {
       })
       .toBe(1);
     await expect.poll(() => page.locator('.message-assistant').last().textContent()).toContain(ANSWER);
+    expect(saidInOrder(await page.locator('.message-assistant').last().textContent())).toBe(true);
     expect(await page.getByRole('dialog', { name: 'Task keeper wants to talk to 127.0.0.1' }).count()).toBe(
       0,
     );

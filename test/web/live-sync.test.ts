@@ -1,10 +1,11 @@
 // Two browsers signed in as the same person (a laptop and a phone, each with its own session):
 // what one does shows on the other without a reload: a new chat in the history, a chat continued
 // while it is open, an answer growing word by word as it is written (from a scripted model that
-// writes slowly, test/support/scripted-upstream.ts), a rename, a deletion; and the account
+// writes slowly, test/support/scripted-upstream.ts), also on a device that opens the chat in the
+// middle of it (one read to catch up, then the words alone), a rename, a deletion; and the account
 // deleted on one signs the other out at once. Screenshots go to test-results/web/.
 import { rm } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import { startApiServer } from '../support/api-server.js';
@@ -21,6 +22,14 @@ const LONG_QUESTION = 'Tell me about Jeju, slowly';
 const LONG_ANSWER =
   'Jeju is a volcanic island off the south coast of Korea, known for Hallasan, its lava tubes, ' +
   'the haenyeo who dive for shellfish, tangerine groves and long walks along the Olle trails.';
+const LATER_QUESTION = 'And its food, slowly?';
+/** About nine seconds at a word every 150 ms. */
+const LATER_ANSWER =
+  'Jeju is known for its black pork, grilled over charcoal and eaten wrapped in lettuce with ' +
+  'garlic and ssamjang; for abalone porridge, hairtail soup and raw fish caught that morning; ' +
+  'for buckwheat noodles in a rich pork broth; for omegi rice cakes made of millet; and for ' +
+  'the tangerines, hallabong and green tea that grow on the slopes of Hallasan, sold at every ' +
+  'market and roadside stall along the coast of the island.';
 
 describeBrowser('a person’s devices stay in step', () => {
   let server: TestServer;
@@ -36,6 +45,7 @@ describeBrowser('a person’s devices stay in step', () => {
     webDir = buildWebApp();
     upstream = await startScriptedUpstream({ model: 'writer', wordDelayMs: 150 });
     upstream.script(LONG_QUESTION, [{ text: LONG_ANSWER }]);
+    upstream.script(LATER_QUESTION, [{ text: LATER_ANSWER }]);
     server = await startApiServer({
       env: {
         ATELIER_WEB_DIR: webDir,
@@ -112,6 +122,52 @@ describeBrowser('a person’s devices stay in step', () => {
     expect(seen.size).toBeGreaterThanOrEqual(3);
     for (const partial of seen) expect(LONG_ANSWER.startsWith(partial)).toBe(true);
     expect(Math.min(...[...seen].map((partial) => partial.length))).toBeLessThan(LONG_ANSWER.length / 2);
+  });
+
+  it('follows an answer from the middle on a device that opens the chat then, reading it once more at most', async () => {
+    // The laptop asks (the slow model is still chosen, above); the phone opens the chat a few
+    // seconds in. Its first read has the answer as saved up to a second before, so the first
+    // words it hears start past that: it reads the chat once more, then follows the words alone.
+    await send(laptop, LATER_QUESTION, { wait: false });
+    await laptop.waitForFunction(
+      () => document.querySelector('.message-assistant[aria-busy="true"]') !== null,
+      undefined,
+      SLOW,
+    );
+    const chatPath = new URL(laptop.url()).pathname;
+    const chatId = chatPath.split('/').at(-1)!;
+    await laptop.waitForTimeout(2500);
+    let reads = 0;
+    const countReads = (request: Request) => {
+      if (request.method() === 'GET' && new URL(request.url()).pathname === `/api/chats/${chatId}`) reads++;
+    };
+    phone.on('request', countReads);
+    await phone.goto(`${origin}${chatPath}`);
+    const seen: string[] = [];
+    for (;;) {
+      const now = await phone.evaluate(() => {
+        const last = [...document.querySelectorAll('.message-assistant')].at(-1);
+        return {
+          busy: last?.getAttribute('aria-busy') === 'true',
+          text: last?.querySelector('.markdown')?.textContent?.trim() ?? '',
+        };
+      });
+      if (now.busy && now.text && now.text !== seen.at(-1)) seen.push(now.text);
+      if (!now.busy && seen.length > 0) break;
+      await phone.waitForTimeout(100);
+    }
+    phone.off('request', countReads);
+    await expect.poll(() => lastAnswerText(phone), SLOW).toBe(LATER_ANSWER);
+    // Opened in the middle: it showed the answer under way, each time a beginning of it.
+    expect(seen[0]!.length).toBeLessThan(LATER_ANSWER.length);
+    for (const partial of seen) expect(LATER_ANSWER.startsWith(partial)).toBe(true);
+    // The read that opened the chat, one to catch up (two if the server's save came late), the
+    // one that found the answer done; not one every half second while it was written.
+    expect(reads).toBeGreaterThanOrEqual(2);
+    expect(reads).toBeLessThanOrEqual(4);
+    // And word by word after that.
+    expect(seen.length).toBeGreaterThanOrEqual(12);
+    await screenshot(phone, '25-sync-answer-followed-from-the-middle');
   });
 
   it('renames and deletes on one device, and the other follows', async () => {

@@ -273,7 +273,10 @@ export function createChatsService({
     return { ...chat, gpt: faces.get(chat.gptId) ?? null };
   }
 
-  /** Writes into the answer what its run wrote, once the run is over. */
+  /**
+   * Writes into the answer what its run wrote, once the run is over, after what the answer held
+   * before the run (a continued answer's earlier words).
+   */
   async function settle(accountId: string, chatId: string, answerId: string): Promise<Chat | null> {
     const chat = await repositories.chats.find(accountId, chatId);
     const answer = chat?.messages.find((message) => message.id === answerId);
@@ -286,9 +289,10 @@ export function createChatsService({
       const node = current.messages.find((message) => message.id === answerId);
       if (node?.status !== 'in_progress') return null;
       wrote = true;
+      const parts = [...earlierPartsOf(node), ...outcome.parts];
       return {
         messages: current.messages.map((message) =>
-          message.id === answerId ? { ...message, ...outcome } : message,
+          message.id === answerId ? { ...message, ...outcome, parts, content: textOf(parts) } : message,
         ),
       };
     });
@@ -307,9 +311,8 @@ export function createChatsService({
     return current;
   }
 
-  async function outcomeOf(
-    run: Run,
-  ): Promise<Pick<ChatMessage, 'content' | 'parts' | 'status' | 'error' | 'pendingActions'>> {
+  /** How the run ended, with what it wrote. */
+  async function outcomeOf(run: Run): Promise<Outcome> {
     const written = await repositories.messages.list({
       workspaceId: run.workspaceId,
       threadId: run.threadId,
@@ -349,17 +352,20 @@ export function createChatsService({
     accountId,
     chatId,
     answerId,
+    earlier,
     events: subscription,
     origin,
   }: {
     accountId: string;
     chatId: string;
     answerId: string;
+    /** The answer's text before this run (a continued answer's): the offsets count after it. */
+    earlier: string;
     events: RunEventSubscription;
     origin: string | null;
   }) {
     let pending = '';
-    let offset = 0;
+    let offset = earlier.length;
     let lastMessageId: string | null = null;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const flush = () => {
@@ -380,9 +386,9 @@ export function createChatsService({
     try {
       for await (const event of subscription) {
         if (event.type === 'message-delta' && event.content.type === 'text' && event.content.value) {
-          // A run's messages read as one answer, a paragraph apart (as the chat shows them).
-          if (lastMessageId !== null && lastMessageId !== event.messageId && offset + pending.length > 0)
-            pending += '\n\n';
+          // A run's messages read as one answer, a paragraph apart (as the chat shows them), and
+          // apart from the earlier words of a continued answer.
+          if (lastMessageId !== event.messageId && offset + pending.length > 0) pending += '\n\n';
           lastMessageId = event.messageId;
           pending += event.content.value;
           timer ??= setTimeout(flush, DELTA_INTERVAL_MS);
@@ -401,7 +407,10 @@ export function createChatsService({
     await settle(accountId, chatId, answerId);
   }
 
-  /** Answers still being written, with what their runs wrote so far (saved every second or so). */
+  /**
+   * Answers still being written, with what their runs wrote so far (saved every second or so)
+   * after what they held before (a continued answer's earlier words).
+   */
   async function withPartialAnswers(chat: Chat): Promise<Chat> {
     const writing = chat.messages.filter((message) => message.status === 'in_progress' && message.runId);
     if (writing.length === 0) return chat;
@@ -417,11 +426,11 @@ export function createChatsService({
         order: 'asc',
       });
       const parts = written.data.flatMap((part) => part.content);
-      // Not trimmed: the text the other pages' `chat.answer.delta` offsets count in.
-      const content = parts
-        .flatMap((part) => (part.type === 'text' && part.text ? [part.text] : []))
+      // Not trimmed: the text the other pages' `chat.answer.delta` offsets count in (see watch).
+      const content = [message.content, ...parts.map((part) => (part.type === 'text' ? part.text : ''))]
+        .filter((text) => text !== '')
         .join('\n\n');
-      partial.set(message.id, { content, parts });
+      partial.set(message.id, { content, parts: [...earlierPartsOf(message), ...parts] });
     }
     return {
       ...chat,
@@ -602,7 +611,14 @@ export function createChatsService({
       throw error;
     }
     changed(accountId, recorded, ['messages'], origin);
-    void watch({ accountId, chatId, answerId: answer.id, events: followed, origin }).catch(() => {
+    void watch({
+      accountId,
+      chatId,
+      answerId: answer.id,
+      earlier: answer.content,
+      events: followed,
+      origin,
+    }).catch(() => {
       // Settled when the chat is next read.
     });
     return {
@@ -1117,6 +1133,18 @@ function checkGptTools(attachments: readonly Attachment[], tools: readonly Assis
   }
 }
 
+type Outcome = Pick<ChatMessage, 'content' | 'status' | 'error' | 'pendingActions'> & {
+  readonly parts: readonly MessageContent[];
+};
+
+/**
+ * What an answer held before the run now writing it: nothing for a new answer, the earlier runs'
+ * words for a continued one (its run writes after them).
+ */
+function earlierPartsOf(answer: ChatMessage): readonly MessageContent[] {
+  return answer.parts ?? (answer.content ? [{ type: 'text', text: answer.content, annotations: [] }] : []);
+}
+
 /** The message's parts as the engine has them (older messages: their text). */
 function contentOf(message: ChatMessage): readonly MessageContent[] {
   return message.parts ?? [{ type: 'text', text: message.content, annotations: [] }];
@@ -1143,7 +1171,7 @@ function fileIdsOf(message: ChatMessage): string[] {
 }
 
 /** The answer of a run that no longer exists (its thread was deleted through the API). */
-const LOST: Pick<ChatMessage, 'content' | 'parts' | 'status' | 'error'> = {
+const LOST: Outcome = {
   content: '',
   parts: [],
   status: 'failed',

@@ -32,6 +32,7 @@ import {
   textOf,
 } from './chat-api';
 import { newestLeaf, newNodeId, pathTo, replaceNode, siblingsOf, titleFrom } from './chat-tree';
+import { type LiveAnswer, NOTHING_KNOWN, withDelta, withSaved } from './live-answer';
 
 export interface ChatState {
   /** The server's id; null until a new chat's first question created it. */
@@ -121,9 +122,9 @@ export function useChatController({
   historyOffRef.current = historyOff;
   const gptIdRef = useRef(gptId);
   gptIdRef.current = gptId;
-  /** The text so far of answers being written elsewhere, by node id (from the live events). */
-  const liveText = useRef(new Map<string, string>());
-  /** A reload to catch up with an answer whose beginning was missed, if one is due. */
+  /** What is known of answers being written elsewhere, by node id (reads and live events). */
+  const live = useRef(new Map<string, LiveAnswer>());
+  /** A read to catch up with the words of an answer that were missed, if one is due. */
   const catchUp = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   const update = useCallback((change: (state: ChatState) => ChatState) => {
@@ -135,34 +136,54 @@ export function useChatController({
     void queryClient.invalidateQueries({ queryKey: ['chats'] });
   }, [queryClient]);
 
+  /**
+   * Reads the chat again in a while, if by then an answer written elsewhere still waits for words
+   * it missed (`read`: reads it).
+   */
+  const catchUpLater = useCallback((id: string, read: () => void) => {
+    if (catchUp.current !== null) return;
+    catchUp.current = setTimeout(() => {
+      catchUp.current = null;
+      if (latest.current.chatId === id && missesWords(latest.current, live.current)) read();
+    }, CATCH_UP_DELAY_MS);
+  }, []);
+
   /** Shows the chat as the server has it now (unless an answer streams here, or it moved on). */
   const reload = useCallback(
     (id: string) => {
-      getChat(id).then(
-        (record) => {
-          const current = latest.current;
-          if (current.chatId !== id || current.streamingId || current.status === 'not-found') return;
-          update(() => ({
-            ...current,
-            status: 'ready',
-            temporary: record.temporary,
-            model: record.model,
-            gpt: record.gpt,
-            nodes: record.nodes.map((node) => withLiveText(node, liveText.current)),
-            currentId: record.currentNodeId ?? record.nodes.at(-1)?.id ?? null,
-            files: { ...current.files, ...record.files },
-          }));
-        },
-        (error: unknown) => {
-          if (latest.current.chatId !== id || latest.current.status !== 'loading') return;
-          update((current) => ({
-            ...current,
-            status: error instanceof ApiError && error.status === 404 ? 'not-found' : 'error',
-          }));
-        },
-      );
+      const read = () =>
+        getChat(id).then(
+          (record) => {
+            const current = latest.current;
+            if (current.chatId !== id || current.streamingId || current.status === 'not-found') return;
+            update(() => ({
+              ...current,
+              status: 'ready',
+              temporary: record.temporary,
+              model: record.model,
+              gpt: record.gpt,
+              nodes: record.nodes.map((node) => withLiveText(node, live.current)),
+              currentId: record.currentNodeId ?? record.nodes.at(-1)?.id ?? null,
+              files: { ...current.files, ...record.files },
+            }));
+            // Saved before the first words heard were sent: once more, later.
+            if (missesWords(latest.current, live.current)) catchUpLater(id, read);
+          },
+          (error: unknown) => {
+            if (latest.current.chatId !== id) return;
+            if (latest.current.status !== 'loading') {
+              if (missesWords(latest.current, live.current)) catchUpLater(id, read);
+              return;
+            }
+            update((current) => ({
+              ...current,
+              status: error instanceof ApiError && error.status === 404 ? 'not-found' : 'error',
+            }));
+          },
+        );
+      void read();
     },
-    [update],
+    [update, catchUpLater],
   );
 
   // Open the chat the route names.
@@ -178,34 +199,31 @@ export function useChatController({
     reload(chatId);
   }, [chatId, update, reload]);
 
-  /** Shows more of an answer written elsewhere; reads the chat again when some of it was missed. */
+  /**
+   * Shows more of an answer written elsewhere. Words that start past what is known (the page came
+   * in the middle, or its stream dropped) wait for one read of the chat that reaches them.
+   */
   const grow = useCallback(
     (event: { messageId: string; offset: number; text: string }) => {
       const state = latest.current;
       // Streaming into this page: its own stream shows it.
       if (!state.chatId || state.streamingId === event.messageId) return;
-      const known = liveText.current.get(event.messageId) ?? '';
-      if (event.offset > known.length) {
-        // Opened (or reconnected) after it began: the chat has its text so far.
-        if (catchUp.current === null) {
-          const id = state.chatId;
-          catchUp.current = setTimeout(() => {
-            catchUp.current = null;
-            reload(id);
-          }, CATCH_UP_DELAY_MS);
-        }
-        return;
+      const before = live.current.get(event.messageId) ?? NOTHING_KNOWN;
+      const answer = withDelta(before, event);
+      live.current.set(event.messageId, answer);
+      if (answer.held.length > 0) {
+        const id = state.chatId;
+        catchUpLater(id, () => reload(id));
       }
-      const text = known.slice(0, event.offset) + event.text;
-      liveText.current.set(event.messageId, text);
+      if (answer.text === before.text) return;
       update((current) => ({
         ...current,
         nodes: current.nodes.map((node) =>
-          node.id === event.messageId && node.status === 'streaming' ? withText(node, text) : node,
+          node.id === event.messageId && node.status === 'streaming' ? withText(node, answer.text) : node,
         ),
       }));
     },
-    [update, reload],
+    [update, reload, catchUpLater],
   );
 
   // Another tab or device changed the open chat (or an answer written elsewhere grew or ended).
@@ -234,7 +252,7 @@ export function useChatController({
   // Texts of answers written elsewhere belong to the chat they were in.
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new chat on screen is the signal.
   useEffect(() => {
-    liveText.current.clear();
+    live.current.clear();
     if (catchUp.current !== null) clearTimeout(catchUp.current);
     catchUp.current = null;
   }, [state.chatId]);
@@ -271,8 +289,10 @@ export function useChatController({
       model: string;
       resume?: ChatNode | null;
     }) => {
+      // A pending answer goes on after what it wrote before (the server's answer holds both).
+      const earlier = resume ? resume.parts : [];
       const reply: ChatNode = resume
-        ? { ...resume, content: '', parts: [], status: 'streaming', error: null, pendingActions: undefined }
+        ? { ...resume, status: 'streaming', error: null, pendingActions: undefined }
         : {
             id: newNodeId(),
             parentId,
@@ -309,9 +329,10 @@ export function useChatController({
         frame = null;
         // A frame that fires after the end must not put the streaming node back.
         if (finished) return;
+        const shown = [...earlier, ...parts];
         update((state) => ({
           ...state,
-          nodes: replaceNode(state.nodes, { ...reply, parts, content: textOf(parts) }),
+          nodes: replaceNode(state.nodes, { ...reply, parts: shown, content: textOf(shown) }),
         }));
       };
       const handlers: AnswerHandlers = {
@@ -375,12 +396,13 @@ export function useChatController({
       if (streaming.current === here) streaming.current = null;
       // Left for another chat meanwhile: that one is on screen now.
       if (!latest.current.nodes.some((node) => node.id === reply.id)) return;
+      const written = [...earlier, ...end.parts];
       update((state) => ({
         ...state,
         nodes: replaceNode(state.nodes, {
           ...reply,
-          parts: end.parts,
-          content: textOf(end.parts),
+          parts: written,
+          content: textOf(written),
           status: end.status,
           error: end.error,
           pendingActions: end.pendingActions,
@@ -535,8 +557,11 @@ function busyNow(state: ChatState): boolean {
   );
 }
 
-/** Between a missed beginning and reading the chat again: its saved text is about a second old. */
-const CATCH_UP_DELAY_MS = 500;
+/**
+ * Between missing words of an answer and reading the chat again. The server saves an answer's
+ * text about every second: a read this long after the first words heard has the ones before.
+ */
+const CATCH_UP_DELAY_MS = 1200;
 
 function withText(node: ChatNode, text: string): ChatNode {
   return { ...node, content: text, parts: [{ type: 'text', text, annotations: [] }] };
@@ -544,19 +569,21 @@ function withText(node: ChatNode, text: string): ChatNode {
 
 /**
  * An answer still being written, as read from the server, with what the live events told of it
- * when that is more (the server saves its text about every second).
+ * beyond that (the server saves its text about every second).
  */
-function withLiveText(node: ChatNode, live: Map<string, string>): ChatNode {
+function withLiveText(node: ChatNode, live: Map<string, LiveAnswer>): ChatNode {
   if (node.status !== 'streaming') {
     live.delete(node.id);
     return node;
   }
-  const known = live.get(node.id) ?? '';
-  if (node.content.length >= known.length) {
-    live.set(node.id, node.content);
-    return node;
-  }
-  return withText(node, known);
+  const answer = withSaved(live.get(node.id) ?? NOTHING_KNOWN, node.content);
+  live.set(node.id, answer);
+  return answer.text === node.content ? node : withText(node, answer.text);
+}
+
+/** Some answer being written elsewhere has words that wait for ones this page missed. */
+function missesWords(state: ChatState, live: Map<string, LiveAnswer>): boolean {
+  return state.nodes.some((node) => node.status === 'streaming' && (live.get(node.id)?.held.length ?? 0) > 0);
 }
 
 function questionNode(question: Question): ChatNode {
