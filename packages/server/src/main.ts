@@ -26,6 +26,7 @@ import { createApiKeyVerifier, ensureBootstrapApiKey } from './platform/api-keys
 import { createFilesService, type FilesService } from './platform/files-service.js';
 import { gptAssistants } from './platform/gpts-runs.js';
 import { createGptsService } from './platform/gpts-service.js';
+import { createServerMetrics, type ServerMetrics } from './platform/server-metrics.js';
 import { createUsageLedger, type UsageLedger } from './platform/usage-ledger.js';
 import { createVectorStoresService, type VectorStoresService } from './platform/vector-stores-service.js';
 import { type Models, startModels } from './start-models.js';
@@ -103,6 +104,8 @@ export async function startServer({
 }: StartServerOptions): Promise<Server> {
   const log = logger ?? pino({ level: config.logLevel });
   const storage = await openStorage(config);
+  // Prometheus metrics (GET /metrics): handed to each part that counts, never imported by it.
+  const metrics = config.metrics ? createServerMetrics() : undefined;
   let models: Models | undefined;
   let knowledge: Knowledge | undefined;
   let runs: Runs | undefined;
@@ -116,7 +119,12 @@ export async function startServer({
       if (outcome === 'created') log.info('created the bootstrap API key from ATELIER_BOOTSTRAP_API_KEY');
       if (outcome === 'revoked') log.warn('ATELIER_BOOTSTRAP_API_KEY was revoked and stays revoked');
     }
-    models = await startModels({ config, repositories: storage.repositories, logger: log });
+    models = await startModels({
+      config,
+      repositories: storage.repositories,
+      logger: log,
+      observeUpstream: metrics && ((name) => metrics.upstream(name)),
+    });
     const { registry, createdTestModel } = models;
     for (const model of registry.list()) if (model.notice) log.warn(model.notice);
     knowledge = await startKnowledge({ config, storage, registry, log });
@@ -150,6 +158,8 @@ export async function startServer({
     const usage = createUsageLedger({
       repository: createModelUsageRepository(storage.database.db),
       log: (message, error) => log.warn({ err: error }, message),
+      onRecord:
+        metrics && ((entry) => metrics.modelTokens(entry.model, entry.inputTokens, entry.outputTokens)),
     });
     runs = await startRuns({
       config,
@@ -159,6 +169,7 @@ export async function startServer({
       blobStore: knowledge.blobStore,
       tools,
       externalAssistants: gptAssistants({ gpts, tools, actions }),
+      metrics,
       log,
     });
     const accountServices = createAccountServices({
@@ -190,6 +201,8 @@ export async function startServer({
       gpts: { gpts, tools, actions, usage },
       webRoot: config.webDir ?? BUILT_WEB_APP,
       trustProxy: config.trustProxy,
+      metrics,
+      metricsToken: config.metricsToken,
     });
     const stopChatRetention = startChatRetention(accountServices, log);
     let url: string | undefined;
@@ -220,6 +233,7 @@ export async function startServer({
         await started.stop();
         await served.close();
         await storage.database.close();
+        metrics?.close();
       },
     };
   } catch (error) {
@@ -228,6 +242,7 @@ export async function startServer({
     await knowledge?.stop();
     await models?.close();
     await storage.database.close();
+    metrics?.close();
     throw error;
   }
 }
@@ -373,11 +388,14 @@ async function startRuns({
   tools,
   externalAssistants,
   usage,
+  metrics,
   log,
 }: {
   config: Config;
   storage: Storage;
   usage: UsageLedger;
+  /** Told of each run that reaches a terminal status. */
+  metrics: ServerMetrics | undefined;
   registry: ModelRegistry;
   blobStore: BlobStore;
   tools: BuiltInTools;
@@ -396,7 +414,15 @@ async function startRuns({
           log.warn({ err: error.message }, 'events: Redis connection problem (reconnecting)'),
       })
     : createInProcessEventBus();
-  const engine = createRunEngine({ repositories, models: registry, bus, tools, externalAssistants });
+  const runEnded = metrics && ((status: string) => metrics.runEnded(status));
+  const engine = createRunEngine({
+    repositories,
+    models: registry,
+    bus,
+    tools,
+    externalAssistants,
+    runEnded,
+  });
   if (database.dialect === 'sqlite') {
     // One process owns a SQLite file: runs its previous life was executing resume now, not
     // after their lease runs out.
@@ -430,6 +456,7 @@ async function startRuns({
               outputTokens: used.completionTokens,
               estimated: false,
             }),
+          runEnded,
           concurrency: config.runWorkers,
           leaseMs: config.runLeaseSeconds * 1000,
         })

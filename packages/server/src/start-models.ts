@@ -12,6 +12,7 @@ import {
   type OpenAICompatibleProvider,
   type UpstreamSpec,
 } from './inference/openai-compatible/openai-compatible-provider.js';
+import type { UpstreamObserver } from './inference/openai-compatible/upstream-client.js';
 import type { InferenceProvider } from './inference/spec.js';
 import { makeTestModel } from './inference/test-model/make-test-model.js';
 import type { ModelRegistryRepository } from './storage/repositories/model-registry-repository.js';
@@ -46,10 +47,13 @@ export async function startModels({
   config,
   repositories,
   logger,
+  observeUpstream = undefined,
 }: {
   config: Config;
   repositories: Repositories;
   logger: Logger;
+  /** The observer of each upstream's attempts, by upstream name (the server's metrics). */
+  observeUpstream?: ((name: string) => UpstreamObserver) | undefined;
 }): Promise<Models> {
   const log: Log = (level, message) => logger[level](message);
   const repository = repositories.modelRegistry;
@@ -83,7 +87,7 @@ export async function startModels({
         }),
       );
     }
-    const upstreams = await createOpenAICompatibleProvider({ upstreams: specs, log });
+    const upstreams = await createOpenAICompatibleProvider({ upstreams: specs, log, observeUpstream });
     providers.push(upstreams);
     const registry = new ModelRegistry({ providers, rules: await loadRegistryRules(repository), log });
     for (const [name, problem] of upstreams.problems()) log('warn', `upstream ${name}: ${problem}`);

@@ -185,6 +185,10 @@ export interface Config {
   readonly runWorkers: number;
   /** How long a worker holds a run without renewing its claim: a crashed worker's runs resume after it. */
   readonly runLeaseSeconds: number;
+  /** Serve Prometheus metrics at `GET /metrics` (and count them). */
+  readonly metrics: boolean;
+  /** The bearer token `/metrics` asks for; unset: it answers only on this machine (loopback). */
+  readonly metricsToken: string | undefined;
 }
 
 /** A yes/no setting: `true`/`false` (also 1/0, yes/no, on/off) in the environment, a boolean in the file. */
@@ -361,6 +365,13 @@ const SETTINGS = {
   allowSignUp: { env: 'ATELIER_ALLOW_SIGNUP', expected: 'true or false', schema: Flag },
   trustProxy: { env: 'ATELIER_TRUST_PROXY', expected: 'true or false', schema: Flag },
   webDir: { env: 'ATELIER_WEB_DIR', expected: 'a directory path', schema: z.string().min(1) },
+  metrics: { env: 'ATELIER_METRICS', expected: 'on or off', schema: Flag },
+  metricsToken: {
+    env: 'ATELIER_METRICS_TOKEN',
+    expected: 'a token of at least 16 characters without spaces',
+    schema: z.string().min(16, 'must be at least 16 characters').regex(/^\S+$/, 'must not contain spaces'),
+    secret: true,
+  },
 } as const satisfies Record<string, { env: string; expected: string; schema: z.ZodType; secret?: boolean }>;
 
 type SettingName = keyof typeof SETTINGS;
@@ -445,6 +456,8 @@ export function loadConfig({
     webDir: raw.webDir === undefined ? undefined : path.resolve(cwd, raw.webDir as string),
     runWorkers: (raw.runWorkers as number | undefined) ?? 4,
     runLeaseSeconds: (raw.runLeaseSeconds as number | undefined) ?? 30,
+    metrics: (raw.metrics as boolean | undefined) ?? true,
+    metricsToken: raw.metricsToken as string | undefined,
   };
   return Object.freeze(config);
 }

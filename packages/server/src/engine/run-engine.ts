@@ -9,6 +9,7 @@ import type {
   Attachment,
   MessageContent,
   ResponseFormatOption,
+  RunStatus,
   ToolChoiceOption,
   ToolResources,
   TruncationStrategy,
@@ -148,6 +149,8 @@ export interface RunEngineOptions {
   readonly bus: EventBus;
   readonly tools: BuiltInTools;
   readonly externalAssistants?: ExternalAssistants | undefined;
+  /** Told of each run cancelled here before a worker held it (metrics; workers tell the rest). */
+  readonly runEnded?: ((status: RunStatus) => void) | undefined;
   /** Unix seconds. */
   readonly now?: () => number;
 }
@@ -158,6 +161,7 @@ export function createRunEngine({
   bus,
   tools,
   externalAssistants = undefined,
+  runEnded = undefined,
   now = () => Math.floor(Date.now() / 1000),
 }: RunEngineOptions): RunEngine {
   const publish = (runId: string, event: RunEvent) => bus.publish(runChannel(runId), event);
@@ -500,6 +504,7 @@ export function createRunEngine({
         },
       });
       if (direct) {
+        runEnded?.('cancelled');
         await closeOpenWork({
           repositories,
           bus,

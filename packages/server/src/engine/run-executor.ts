@@ -29,6 +29,7 @@ import type {
   LastError,
   MessageContent,
   ResponseFormatOption,
+  RunStatus,
   StepDetails,
   TokenUsage,
   ToolCall,
@@ -74,6 +75,8 @@ export interface RunExecutorDeps {
   readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, details?: object) => void;
   /** Told of each model call a run makes (its turns, its thread's summaries): the usage ledger. */
   readonly recordUsage?: ((call: RunModelCall) => void) | undefined;
+  /** Told once of each run that reaches a terminal status here or in the worker (metrics). */
+  readonly runEnded?: ((status: RunStatus) => void) | undefined;
   /** Unix seconds. */
   readonly now?: () => number;
 }
@@ -139,6 +142,7 @@ export async function executeRun(
       ...(status === 'cancelled' ? { cancelledAt: at } : {}),
       ...extra,
     });
+    deps.runEnded?.(status);
     await publish({ type: 'run', event: status, run });
   }
 

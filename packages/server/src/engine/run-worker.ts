@@ -115,6 +115,7 @@ export async function startRunWorkers(options: RunWorkersOptions): Promise<RunWo
         changes: { status: 'expired', requiredAction: null, claimedBy: null, leaseExpiresAt: null },
       });
       if (!run) continue; // outputs arrived, or another node expired it
+      options.runEnded?.('expired');
       await closeOpenWork({
         repositories,
         bus,

@@ -10,6 +10,7 @@ import type { AccountServices } from '../platform/account-services.js';
 import type { FilesService } from '../platform/files-service.js';
 import type { GptsService } from '../platform/gpts-service.js';
 import type { ApiKeyVerifier } from '../platform/principal.js';
+import type { ServerMetrics } from '../platform/server-metrics.js';
 import type { UsageLedger } from '../platform/usage-ledger.js';
 import type { VectorStoresService } from '../platform/vector-stores-service.js';
 import type { Repositories } from '../storage/repositories.js';
@@ -17,6 +18,7 @@ import { createAuthHook } from './auth.js';
 import { acceptEmptyJsonBodies } from './empty-json-body.js';
 import { toErrorResponse } from './errors.js';
 import { lazySchemaCompilers } from './lazy-schema-compilers.js';
+import { countRequests } from './request-metrics.js';
 import { registerWebApi } from './routes/api.js';
 import { registerApiActions } from './routes/api-actions.js';
 import { registerApiGpts } from './routes/api-gpts.js';
@@ -29,6 +31,7 @@ import { registerEmbeddings } from './routes/embeddings.js';
 import { registerFiles } from './routes/files.js';
 import type { GptChatServices } from './routes/gpts-chat-completions.js';
 import { registerHealth } from './routes/health.js';
+import { registerMetrics } from './routes/metrics.js';
 import { registerModels } from './routes/models.js';
 import { registerOrganizationUsage } from './routes/organization-usage.js';
 import { registerThreads } from './routes/threads.js';
@@ -62,6 +65,10 @@ export interface AppServices {
   readonly trustProxy?: boolean;
   /** Counts what each request to a model used; read back through the Usage API. */
   readonly usage?: UsageLedger | undefined;
+  /** Every request counted by route pattern and status, all served at `GET /metrics`; absent: neither. */
+  readonly metrics?: ServerMetrics | undefined;
+  /** The bearer token `/metrics` asks for; unset: it answers only on this machine (loopback). */
+  readonly metricsToken?: string | undefined;
 }
 
 export async function buildApp({
@@ -76,6 +83,8 @@ export async function buildApp({
   webRoot = undefined,
   trustProxy = false,
   usage = undefined,
+  metrics = undefined,
+  metricsToken = undefined,
 }: AppServices): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is Fastify's logger; the cast keeps the app typed with the base interface.
@@ -90,6 +99,8 @@ export async function buildApp({
   });
   app.decorateRequest('principal', null);
   app.decorateRequest('webSession', null);
+  // First of the hooks: a request's time includes its authentication, and a 401 is counted too.
+  if (metrics) countRequests(app, { metrics });
   await app.register(cookie);
 
   app.setErrorHandler((error, request, reply) => {
@@ -110,6 +121,7 @@ export async function buildApp({
   });
 
   registerHealth(app);
+  if (metrics) registerMetrics(app, { metrics, token: metricsToken });
   await app.register(async (v1) => {
     v1.addHook('onRequest', createAuthHook({ verifier, sessions: accountServices?.sessions }));
     registerModels(v1, { registry, gpts: gpts?.gpts });

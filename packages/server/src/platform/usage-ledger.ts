@@ -40,12 +40,15 @@ export function createUsageLedger({
   flushDelayMs = 1_000,
   now = Date.now,
   log = () => {},
+  onRecord = undefined,
 }: {
   repository: ModelUsageRepository;
   /** How long counts wait in memory before they are written. */
   flushDelayMs?: number;
   now?: () => number;
   log?: (message: string, error: unknown) => void;
+  /** Told of each entry as it is recorded (the metrics' token counters). */
+  onRecord?: ((entry: UsageEntry) => void) | undefined;
 }): UsageLedger {
   let pending = new Map<string, Mutable<ModelUsageIncrement>>();
   let timer: NodeJS.Timeout | undefined;
@@ -73,8 +76,10 @@ export function createUsageLedger({
 
   return {
     repository,
-    record({ principal, model, endpoint, inputTokens, cachedInputTokens, outputTokens, estimated }) {
+    record(entry) {
       if (closed) return;
+      onRecord?.(entry);
+      const { principal, model, endpoint, inputTokens, cachedInputTokens, outputTokens, estimated } = entry;
       const minute = Math.floor(now() / 60_000) * 60;
       const apiKeyId = principal.apiKeyId;
       const accountId = principal.accountId;

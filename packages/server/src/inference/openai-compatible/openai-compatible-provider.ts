@@ -11,7 +11,7 @@ import type {
   PassThrough,
 } from '../spec.js';
 import { OpenAICompatibleModel } from './openai-compatible-model.js';
-import { UpstreamClient } from './upstream-client.js';
+import { UpstreamClient, type UpstreamObserver } from './upstream-client.js';
 
 export const PROVIDER_NAME = 'openai-compatible';
 
@@ -44,6 +44,8 @@ export interface OpenAICompatibleProviderOptions {
   readonly discoveryTimeoutMs?: number;
   /** Rediscovery: upstreams that failed are retried this often; the others every 10 intervals. */
   readonly refreshIntervalMs?: number;
+  /** The observer of each upstream's attempts, by upstream name (the server's metrics). */
+  readonly observeUpstream?: ((name: string) => UpstreamObserver) | undefined;
 }
 
 interface ServedModel {
@@ -68,6 +70,7 @@ export async function createOpenAICompatibleProvider({
   log = () => {},
   discoveryTimeoutMs = 5_000,
   refreshIntervalMs = 30_000,
+  observeUpstream = undefined,
 }: OpenAICompatibleProviderOptions): Promise<OpenAICompatibleProvider> {
   let upstreams: Upstream[] = [];
   let served = new Map<string, ServedModel>();
@@ -154,7 +157,7 @@ export async function createOpenAICompatibleProvider({
       const upstream: Upstream = {
         spec,
         key,
-        client: new UpstreamClient(spec),
+        client: new UpstreamClient({ ...spec, observer: observeUpstream?.(spec.name) }),
         models: [],
         problem: undefined,
         discoveredAt: 0,

@@ -29,6 +29,19 @@ export interface UpstreamClientOptions {
    * (operators add a private CA for every upstream with NODE_EXTRA_CA_CERTS).
    */
   readonly ca?: string | undefined;
+  /** Told of each attempt's outcome (the server's metrics). */
+  readonly observer?: UpstreamObserver | undefined;
+}
+
+/**
+ * Hears how each attempt went: an answer (its status, and the seconds from the attempt's start,
+ * waiting for a free connection included, to its head), or none at all (refused, reset, timed
+ * out). A cancelled attempt, and a kept-alive connection found closed (retried at once), are not
+ * the upstream's doing and are not told.
+ */
+export interface UpstreamObserver {
+  answered(status: number, seconds: number): void;
+  failed(): void;
 }
 
 /** No answer from the upstream at all (refused, reset, timed out), after the retries. */
@@ -58,6 +71,7 @@ export class UpstreamClient {
   private readonly maxRetryAfterMs: number;
   private readonly ca: string | undefined;
   private readonly pool: Http1Pool;
+  private readonly observer: UpstreamObserver | undefined;
   /** Discovery's GETs (rare, and at start): node:http. */
   private discoveryAgent: http.Agent | undefined;
 
@@ -72,6 +86,7 @@ export class UpstreamClient {
     maxBackoffMs = 4_000,
     maxRetryAfterMs = 10_000,
     ca = undefined,
+    observer = undefined,
   }: UpstreamClientOptions) {
     this.name = name;
     this.url = new URL(baseUrl);
@@ -89,6 +104,7 @@ export class UpstreamClient {
     this.maxBackoffMs = maxBackoffMs;
     this.maxRetryAfterMs = maxRetryAfterMs;
     this.ca = ca;
+    this.observer = observer;
     this.pool = new Http1Pool({ url: this.url, maxConnections: maxConcurrency, ca });
   }
 
@@ -196,6 +212,7 @@ export class UpstreamClient {
     let brokenRetried = false;
     for (let attempt = 0; ; attempt++) {
       let response: PassThroughResponse;
+      const started = this.observer ? performance.now() : 0;
       try {
         response = await this.request({ head, body, call });
       } catch (error) {
@@ -207,11 +224,13 @@ export class UpstreamClient {
           attempt--;
           continue;
         }
+        this.observer?.failed();
         if (attempt >= this.maxRetries) throw this.unavailable(error);
         await this.wait(this.backoff(attempt), call);
         continue;
       }
       const status = response.status;
+      this.observer?.answered(status, (performance.now() - started) / 1000);
       if ((status === 429 || status >= 500) && attempt < this.maxRetries) {
         const wait = this.retryWait(response.rawHeaders, attempt);
         if (wait !== undefined) {
