@@ -151,11 +151,14 @@ describe('usage of passed-through requests', () => {
     expect(after.input - before.input).toBe(Math.ceil(hello[0]!.content.length / 4));
   });
 
-  it('counts a stream its client left halfway, from what had passed', async () => {
-    const before = await completionsUsage(gateway, LAB);
+  it.each([
+    ['passed through', () => gateway, LAB],
+    ['of a local model', () => upstream, MODEL],
+  ])('counts a stream %s that its client left halfway, from what had passed', async (_, server, model) => {
+    const before = await completionsUsage(server(), model);
     const controller = new AbortController();
-    const stream = await gateway.client.chat.completions.create(
-      { model: LAB, messages: hello, max_tokens: 400, stream: true },
+    const stream = await server().client.chat.completions.create(
+      { model, messages: hello, max_tokens: 400, stream: true },
       { signal: controller.signal },
     );
     let seen = 0;
@@ -170,9 +173,12 @@ describe('usage of passed-through requests', () => {
       // The SDK may end the loop quietly or with its abort error: either way, the client left.
     }
     expect([seen, finished]).toEqual([3, false]);
-    await expect.poll(async () => (await completionsUsage(gateway, LAB)).requests - before.requests).toBe(1);
-    const after = await completionsUsage(gateway, LAB);
+    await expect
+      .poll(async () => (await completionsUsage(server(), model)).requests - before.requests)
+      .toBe(1);
+    const after = await completionsUsage(server(), model);
     expect(after.estimated - before.estimated).toBe(1);
+    expect(after.input - before.input).toBeGreaterThan(0);
     expect(after.output - before.output).toBeGreaterThanOrEqual(3);
   });
 

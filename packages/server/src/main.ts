@@ -454,7 +454,7 @@ async function startRuns({
               inputTokens: used.promptTokens,
               cachedInputTokens: used.cachedPromptTokens,
               outputTokens: used.completionTokens,
-              estimated: false,
+              estimated: used.estimated ?? false,
             }),
           runEnded,
           concurrency: config.runWorkers,

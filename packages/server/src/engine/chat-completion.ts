@@ -50,8 +50,10 @@ export async function* runCompletion({
   let promptTokens = 0;
   let completionTokens = 0;
   let cachedPromptTokens = 0;
+  let estimated = false;
   for await (const event of n === 1 ? choices[0]! : mergeStreams(choices)) {
     if (event.type === 'usage') {
+      if (event.usage.estimated) estimated = true;
       promptTokens = Math.max(promptTokens, event.usage.promptTokens);
       cachedPromptTokens = Math.max(cachedPromptTokens, event.usage.cachedPromptTokens);
       completionTokens += event.usage.completionTokens;
@@ -59,7 +61,10 @@ export async function* runCompletion({
     }
     yield event;
   }
-  yield { type: 'usage', usage: { promptTokens, completionTokens, cachedPromptTokens } };
+  yield {
+    type: 'usage',
+    usage: { promptTokens, completionTokens, cachedPromptTokens, ...(estimated ? { estimated } : {}) },
+  };
 }
 
 async function* tagChoice(

@@ -54,7 +54,7 @@ export function dispatchByModel({
           inputTokens: used.promptTokens,
           cachedInputTokens: used.cachedPromptTokens,
           outputTokens: used.completionTokens,
-          estimated: false,
+          estimated: used.estimated ?? false,
         });
       },
     });

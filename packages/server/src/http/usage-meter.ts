@@ -16,14 +16,32 @@ export interface MeteredTokens {
   readonly estimated: boolean;
 }
 
-/** Passes the engine's events on, telling `record` the usage when it comes. */
+/**
+ * Passes the engine's events on, telling `record` the usage when it comes. An answer that began
+ * and ended without it (its client left, or it failed midway) is still counted: `estimate` makes
+ * its usage from the text written so far.
+ */
 export async function* meterEvents<Event extends CompletionEvent>(
   events: AsyncIterable<Event>,
   record: (usage: Usage) => void,
+  estimate: (written: string) => Promise<Usage>,
 ): AsyncGenerator<Event> {
-  for await (const event of events) {
-    if (event.type === 'usage') record(event.usage);
-    yield event;
+  let recorded = false;
+  let began = false;
+  let written = '';
+  try {
+    for await (const event of events) {
+      began = true;
+      if (event.type === 'usage') {
+        recorded = true;
+        record(event.usage);
+      } else if (event.type === 'text') written += event.text;
+      else if (event.type === 'tool-call-delta') written += event.argumentsDelta;
+      yield event;
+    }
+  } finally {
+    // Not awaited: the client that left is not kept waiting for the count.
+    if (began && !recorded) void estimate(written).then(record, () => {});
   }
 }
 

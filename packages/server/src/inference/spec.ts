@@ -122,6 +122,8 @@ export interface Usage {
   readonly completionTokens: number;
   /** Prompt tokens whose evaluation was reused from an earlier request. */
   readonly cachedPromptTokens: number;
+  /** Counted by Atelier, not told by the model (an upstream that sent none; an answer cut short). */
+  readonly estimated?: boolean;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls';

@@ -3,6 +3,7 @@
 import { ChatCompletionCreateParams, newId } from '@atelier/protocol';
 import type { FastifyInstance } from 'fastify';
 import { runCompletion } from '../../engine/chat-completion.js';
+import { estimateUsage } from '../../inference/estimate-usage.js';
 import type { ModelRegistry } from '../../inference/model-registry.js';
 import type { UsageLedger } from '../../platform/usage-ledger.js';
 import { abortOnClose } from '../abort-on-close.js';
@@ -55,8 +56,10 @@ async function serveLocally(
     model: info.id,
     systemFingerprint: info.fingerprint,
   };
-  const events = meterEvents(runCompletion({ model, request: plan.request, n: plan.n }), (used) =>
-    recordUsage(info.id, used),
+  const events = meterEvents(
+    runCompletion({ model, request: plan.request, n: plan.n }),
+    (used) => recordUsage(info.id, used),
+    (written) => estimateUsage(model, plan.request, written),
   );
   const options = {
     identity,

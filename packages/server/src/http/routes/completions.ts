@@ -4,6 +4,7 @@ import { type Completion, CompletionCreateParams, newId } from '@atelier/protoco
 import type { FastifyInstance } from 'fastify';
 import { type CompletionEvent, runCompletion } from '../../engine/chat-completion.js';
 import { mergeStreams } from '../../engine/merge-streams.js';
+import { estimateUsage } from '../../inference/estimate-usage.js';
 import type { ModelRegistry } from '../../inference/model-registry.js';
 import type { LanguageModel, TokenLogprob, Usage } from '../../inference/spec.js';
 import type { UsageLedger } from '../../platform/usage-ledger.js';
@@ -52,8 +53,20 @@ async function serveLocally(
   const streams = requests.map((one, promptIndex) =>
     remapChoices(runCompletion({ model, request: one, n }), promptIndex * n),
   );
-  const events = meterEvents(streams.length === 1 ? streams[0]! : sumUsage(mergeStreams(streams)), (used) =>
-    recordUsage(info.id, used),
+  const events = meterEvents(
+    streams.length === 1 ? streams[0]! : sumUsage(mergeStreams(streams)),
+    (used) => recordUsage(info.id, used),
+    // Every prompt's tokens once (however many choices each got), and what was written.
+    async (written) => {
+      const each = await Promise.all(requests.map((one) => estimateUsage(model, one, '')));
+      const output = await estimateUsage(model, requests[0]!, written);
+      return {
+        promptTokens: each.reduce((sum, usage) => sum + usage.promptTokens, 0),
+        completionTokens: output.completionTokens,
+        cachedPromptTokens: 0,
+        estimated: true,
+      };
+    },
   );
   const base = {
     id: newId('completion', 29),
@@ -151,12 +164,13 @@ async function* remapChoices(
 
 /** Several prompts: one usage event at the end, summed. */
 async function* sumUsage(events: AsyncIterable<CompletionEvent>): AsyncGenerator<CompletionEvent> {
-  const total = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0 };
+  const total = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, estimated: false };
   for await (const event of events) {
     if (event.type !== 'usage') {
       yield event;
       continue;
     }
+    if (event.usage.estimated) total.estimated = true;
     total.promptTokens += event.usage.promptTokens;
     total.completionTokens += event.usage.completionTokens;
     total.cachedPromptTokens += event.usage.cachedPromptTokens;

@@ -143,7 +143,7 @@ async function serveGpt({
         inputTokens: used.promptTokens,
         cachedInputTokens: used.cachedPromptTokens,
         outputTokens: used.completionTokens,
-        estimated: false,
+        estimated: used.estimated ?? false,
       }),
     actions: services.actions
       ? {

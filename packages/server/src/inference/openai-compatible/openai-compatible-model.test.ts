@@ -182,6 +182,8 @@ describe('OpenAICompatibleModel.generate', () => {
     if (finish?.type !== 'finish') return;
     expect(finish.usage.completionTokens).toBe((await upstream.tokenize('Hello there')).length);
     expect(finish.usage.promptTokens).toBeGreaterThan(0);
+    // Counted here, not told by the upstream: the ledger marks it estimated.
+    expect(finish.usage.estimated).toBe(true);
   });
 
   it("an upstream error keeps the upstream's status, code and param", async () => {

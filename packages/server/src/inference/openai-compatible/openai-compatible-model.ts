@@ -2,6 +2,7 @@
 // GenerateRequests and the upstream's SSE chunks become GenerateEvents. Clients calling the API
 // do not come this way (their requests are passed through); the engine does, e.g. for runs.
 import { AtelierError } from '../../errors.js';
+import { estimateUsage } from '../estimate-usage.js';
 import type {
   EmbeddingModel,
   EmbeddingResult,
@@ -164,7 +165,7 @@ export class OpenAICompatibleModel implements LanguageModel, EmbeddingModel {
         code: 'upstream_unavailable',
       });
     }
-    usage ??= await this.estimateUsage(request, text);
+    usage ??= await estimateUsage(this, request, text);
     yield { type: 'finish', reason: finish ?? 'stop', usage };
   }
 
@@ -210,31 +211,6 @@ export class OpenAICompatibleModel implements LanguageModel, EmbeddingModel {
       includeUsage: this.includeUsage,
     });
     return this.client.send({ endpoint, body: Buffer.from(JSON.stringify(body)), signal });
-  }
-
-  private async estimateUsage(request: GenerateRequest, completion: string): Promise<Usage> {
-    const input = request.input;
-    const prompt =
-      input.type === 'text'
-        ? typeof input.prompt === 'string'
-          ? input.prompt
-          : ''
-        : input.messages
-            .map((message) =>
-              typeof message.content === 'string'
-                ? message.content
-                : message.content.map((part) => (part.type === 'text' ? part.text : '')).join(''),
-            )
-            .join('\n');
-    const promptTokens =
-      input.type === 'text' && typeof input.prompt !== 'string'
-        ? input.prompt.length
-        : (await this.tokenize(prompt)).length;
-    return {
-      promptTokens,
-      completionTokens: (await this.tokenize(completion)).length,
-      cachedPromptTokens: 0,
-    };
   }
 }
 
