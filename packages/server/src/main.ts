@@ -294,7 +294,7 @@ async function startKnowledge({
   log: Logger;
 }): Promise<Knowledge> {
   const { repositories, database } = storage;
-  const searchIndex = openSearchIndex(database);
+  const searchIndex = openSearchIndex(database, { vectorCacheBytes: config.vectorCacheMb * 1024 * 1024 });
   let embeddingModel: EmbeddingModel | null = null;
   if (config.embeddingModel) {
     const info = registry.find(config.embeddingModel);

@@ -85,6 +85,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('sizes the vector search memory in MiB, 1 GiB unless told', () => {
+    expect(loadConfig({ env: {}, cwd: emptyDir() }).vectorCacheMb).toBe(1024);
+    expect(loadConfig({ env: { ATELIER_VECTOR_CACHE_MB: '4096' }, cwd: emptyDir() }).vectorCacheMb).toBe(
+      4096,
+    );
+    expect(() => loadConfig({ env: { ATELIER_VECTOR_CACHE_MB: '8' }, cwd: emptyDir() })).toThrow(
+      /ATELIER_VECTOR_CACHE_MB/,
+    );
+  });
+
   it('takes a Redis URL for scale-out and refuses anything else', () => {
     const config = loadConfig({ env: { ATELIER_REDIS_URL: 'redis://cache:6379/2' }, cwd: emptyDir() });
     expect(config.redisUrl).toBe('redis://cache:6379/2');

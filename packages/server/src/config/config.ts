@@ -185,6 +185,11 @@ export interface Config {
   readonly runWorkers: number;
   /** How long a worker holds a run without renewing its claim: a crashed worker's runs resume after it. */
   readonly runLeaseSeconds: number;
+  /**
+   * SQLite: memory for the in-memory int8 copy of stored vectors that vector search scans, over
+   * all vector stores (the least recently searched are dropped past it, and read again on use).
+   */
+  readonly vectorCacheMb: number;
   /** Serve Prometheus metrics at `GET /metrics` (and count them). */
   readonly metrics: boolean;
   /** The bearer token `/metrics` asks for; unset: it answers only on this machine (loopback). */
@@ -365,6 +370,11 @@ const SETTINGS = {
   allowSignUp: { env: 'ATELIER_ALLOW_SIGNUP', expected: 'true or false', schema: Flag },
   trustProxy: { env: 'ATELIER_TRUST_PROXY', expected: 'true or false', schema: Flag },
   webDir: { env: 'ATELIER_WEB_DIR', expected: 'a directory path', schema: z.string().min(1) },
+  vectorCacheMb: {
+    env: 'ATELIER_VECTOR_CACHE_MB',
+    expected: 'a number of MiB from 16 to 1048576',
+    schema: z.coerce.number().int().min(16).max(1_048_576),
+  },
   metrics: { env: 'ATELIER_METRICS', expected: 'on or off', schema: Flag },
   metricsToken: {
     env: 'ATELIER_METRICS_TOKEN',
@@ -456,6 +466,7 @@ export function loadConfig({
     webDir: raw.webDir === undefined ? undefined : path.resolve(cwd, raw.webDir as string),
     runWorkers: (raw.runWorkers as number | undefined) ?? 4,
     runLeaseSeconds: (raw.runLeaseSeconds as number | undefined) ?? 30,
+    vectorCacheMb: (raw.vectorCacheMb as number | undefined) ?? 1024,
     metrics: (raw.metrics as boolean | undefined) ?? true,
     metricsToken: raw.metricsToken as string | undefined,
   };
