@@ -2,7 +2,7 @@
 // status, whether Fastify sent the answer or a route relayed or streamed it, once, also when the
 // client left; upstream attempts through a second Atelier as the upstream; tokens from the usage
 // ledger; runs; the process. Then who may read them: loopback, a token, or nobody (off).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -347,7 +347,10 @@ describe('runs and the process', () => {
     const started = second.get('process_start_time_seconds')!;
     expect(started).toBeLessThan(Date.now() / 1000);
     expect(started).toBeGreaterThan(Date.now() / 1000 - process.uptime() - 5);
-    expect(second.get('nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+    // In seconds (not nanoseconds), and there: a test server's loop does not stall for seconds.
+    const lag = second.get('nodejs_eventloop_lag_seconds');
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThan(5);
   });
 });
 
@@ -389,6 +392,59 @@ describe('who may read them', () => {
     });
     expect(relayed.status).toBe(403);
     expect(((await relayed.json()) as { error: { code: string } }).error.code).toBe('metrics_loopback_only');
+    // Whatever header says so: a proxy that only adds Via, or the client's address, is one too.
+    for (const header of ['via', 'x-forwarded-proto', 'x-real-ip', 'cf-connecting-ip']) {
+      const proxied = await fetch(`${origin(gateway)}/metrics`, { headers: { [header]: '1.1 edge' } });
+      expect(proxied.status, header).toBe(403);
+    }
+  });
+
+  it('behind a proxy the operator declared (ATELIER_TRUST_PROXY), only with a token', async () => {
+    const server = await startQuiet({ ATELIER_TRUST_PROXY: 'true' });
+    try {
+      // A plain proxy_pass adds no header at all: the connection is still the proxy's, from loopback.
+      const plain = await fetch(`${origin(server)}/metrics`);
+      expect(plain.status).toBe(403);
+      expect(((await plain.json()) as { error: { message: string } }).error.message).toContain(
+        'ATELIER_METRICS_TOKEN',
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("counts the web app's files under one route, and keeps /metrics off the app's pages", async () => {
+    const web = await mkdtemp(path.join(tmpdir(), 'atelier-web-'));
+    try {
+      await mkdir(path.join(web, 'assets'));
+      await writeFile(path.join(web, 'index.html'), '<!doctype html><title>Atelier</title>');
+      await writeFile(path.join(web, 'assets', 'app-1a2b.js'), 'console.log(1)');
+      await writeFile(path.join(web, 'assets', 'app-3c4d.css'), 'body{}');
+      const server = await startQuiet({ ATELIER_WEB_DIR: web });
+      try {
+        for (const file of ['assets/app-1a2b.js', 'assets/app-3c4d.css'])
+          expect((await fetch(`${origin(server)}/${file}`)).status).toBe(200);
+        const samples = parseExposition(await (await fetch(`${origin(server)}/metrics`)).text());
+        expect(samples.get('atelier_http_requests_total{method="GET",route="static",status="200"}')).toBe(2);
+        expect([...samples.keys()].filter((key) => key.includes('app-1a2b'))).toEqual([]);
+      } finally {
+        await server.close();
+      }
+      // Off, /metrics is a 404 even where the app would answer any other path with its page.
+      const off = await startQuiet({ ATELIER_WEB_DIR: web, ATELIER_METRICS: 'off' });
+      try {
+        expect((await fetch(`${origin(off)}/settings`)).status).toBe(200);
+        const metrics = await fetch(`${origin(off)}/metrics`);
+        expect(metrics.status).toBe(404);
+        expect(((await metrics.json()) as { error: { message: string } }).error.message).toBe(
+          'Invalid URL (GET /metrics)',
+        );
+      } finally {
+        await off.close();
+      }
+    } finally {
+      await rm(web, { recursive: true, force: true });
+    }
   });
 
   it('with a token: 401 without it or with a wrong one, 200 with it, from anywhere', async () => {

@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gptModelName, parseGptAssistantId } from '@atelier/protocol';
+import { gptModelName, parseGptAssistantId, parseGptModelName } from '@atelier/protocol';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/config.js';
@@ -158,8 +158,16 @@ export async function startServer({
     const usage = createUsageLedger({
       repository: createModelUsageRepository(storage.database.db),
       log: (message, error) => log.warn({ err: error }, message),
+      // Label values stay bounded: listed models by name; GPTs (one per builder's creation) and ids
+      // an upstream merely accepted (any string a client sends) folded into one value each.
       onRecord:
-        metrics && ((entry) => metrics.modelTokens(entry.model, entry.inputTokens, entry.outputTokens)),
+        metrics &&
+        ((entry) =>
+          metrics.modelTokens(
+            registry.lists(entry.model) ? entry.model : parseGptModelName(entry.model) ? 'gpt' : 'unlisted',
+            entry.inputTokens,
+            entry.outputTokens,
+          )),
     });
     runs = await startRuns({
       config,

@@ -17,6 +17,7 @@ import type { Repositories } from '../storage/repositories.js';
 import { createAuthHook } from './auth.js';
 import { acceptEmptyJsonBodies } from './empty-json-body.js';
 import { toErrorResponse } from './errors.js';
+import { gracefulClose } from './graceful-close.js';
 import { lazySchemaCompilers } from './lazy-schema-compilers.js';
 import { countRequests } from './request-metrics.js';
 import { registerWebApi } from './routes/api.js';
@@ -97,6 +98,8 @@ export async function buildApp({
     trustProxy,
     schemaController: { compilersFactory: lazySchemaCompilers },
   });
+  // Closing waits for requests in flight (for a while), not for connections doing nothing.
+  gracefulClose(app);
   app.decorateRequest('principal', null);
   app.decorateRequest('webSession', null);
   // First of the hooks: a request's time includes its authentication, and a 401 is counted too.
@@ -121,7 +124,9 @@ export async function buildApp({
   });
 
   registerHealth(app);
-  if (metrics) registerMetrics(app, { metrics, token: metricsToken });
+  if (metrics) registerMetrics(app, { metrics, token: metricsToken, behindProxy: trustProxy });
+  // Off, a scraper hears 404, not the web app's page that answers any other path.
+  else app.get('/metrics', async () => Promise.reject(new NotFoundError('Invalid URL (GET /metrics)')));
   await app.register(async (v1) => {
     v1.addHook('onRequest', createAuthHook({ verifier, sessions: accountServices?.sessions }));
     registerModels(v1, { registry, gpts: gpts?.gpts });

@@ -82,6 +82,8 @@ export function relayUpstreamResponse({
     // A head Node will not send (the upstream client refuses such values; this is the last
     // guard): the client's connection is cut rather than left waiting, the upstream's too.
     reply.log.error({ err: error }, 'the upstream answer has a head that cannot be relayed');
+    // Counted as the bad gateway it is, not as a client that left (http/request-metrics.ts).
+    raw.statusCode = 502;
     response.destroy();
     raw.destroy();
     ended?.(false);

@@ -159,6 +159,11 @@ export class ModelRegistry {
     };
   }
 
+  /** Whether `id` is a model this registry serves by name (not an alias, nor an id an upstream merely accepts). */
+  lists(id: string): boolean {
+    return this.models.has(id);
+  }
+
   /** The models served now (no aliases, none shut down). */
   list(): ModelInfo[] {
     const now = this.now() / 1000;

@@ -36,6 +36,7 @@ const FIRST_BYTE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 
 /** How often the event-loop delay monitor samples, in ms (its samples include this interval). */
 const EVENT_LOOP_RESOLUTION_MS = 10;
+const EVENT_LOOP_WINDOW_MS = 15_000;
 
 export function createServerMetrics(): ServerMetrics {
   const registry = new MetricsRegistry();
@@ -73,19 +74,24 @@ export function createServerMetrics(): ServerMetrics {
     read: () => process.memoryUsage().heapUsed,
   });
   // Each sample is the time between two ticks of a 10 ms timer: what passed beyond the 10 ms is
-  // the lag. The 99th percentile since the previous scrape shows stalls that an average hides;
-  // the histogram starts afresh after each scrape. Its timer does not keep the process alive.
+  // the lag. The 99th percentile over a fixed window shows stalls that an average hides; windows
+  // are the server's own, so any number of scrapers read the same value (the last whole window,
+  // or the one under way before the first has ended). Neither timer keeps the process alive.
   const delay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
   delay.enable();
+  const lagOfWindow = () =>
+    Math.max(0, delay.count > 0 ? delay.percentile(99) - EVENT_LOOP_RESOLUTION_MS * 1e6 : 0) / 1e9;
+  let lastWindowLag: number | undefined;
+  const windows = setInterval(() => {
+    lastWindowLag = lagOfWindow();
+    delay.reset();
+  }, EVENT_LOOP_WINDOW_MS);
+  windows.unref();
   registry.sampled({
     name: 'nodejs_eventloop_lag_seconds',
-    help: 'Event loop lag since the previous scrape (99th percentile), in seconds.',
+    help: `Event loop lag (99th percentile over the last ${EVENT_LOOP_WINDOW_MS / 1000} s window), in seconds.`,
     type: 'gauge',
-    read: () => {
-      const lagNs = delay.count > 0 ? delay.percentile(99) - EVENT_LOOP_RESOLUTION_MS * 1e6 : 0;
-      delay.reset();
-      return Math.max(0, lagNs) / 1e9;
-    },
+    read: () => lastWindowLag ?? lagOfWindow(),
   });
 
   const httpRequests = registry.counter({
@@ -112,7 +118,7 @@ export function createServerMetrics(): ServerMetrics {
   });
   const modelTokens = registry.counter({
     name: 'atelier_model_tokens_total',
-    help: 'Tokens of model calls as the usage ledger counts them, by model and kind (input, output).',
+    help: 'Tokens of model calls as the usage ledger counts them, by model and kind (input, output); GPTs as model="gpt", ids not listed as model="unlisted".',
     labelNames: ['model', 'kind'],
   });
   const runs = registry.counter({
@@ -181,6 +187,7 @@ export function createServerMetrics(): ServerMetrics {
       series.inc();
     },
     close() {
+      clearInterval(windows);
       delay.disable();
     },
   };

@@ -1,6 +1,7 @@
 // GET /metrics: the server's metrics in Prometheus's text format (platform/server-metrics.ts).
 // Without a token it answers only a caller on this machine (loopback), never one a reverse proxy
-// here relays; with ATELIER_METRICS_TOKEN, whoever presents it as a bearer token, from anywhere.
+// here relays (a request with any forwarding header; every request when ATELIER_TRUST_PROXY says
+// a proxy is in front); with ATELIER_METRICS_TOKEN, whoever presents it as a bearer token.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthenticationError, PermissionDeniedError } from '../../errors.js';
@@ -12,10 +13,13 @@ export function registerMetrics(
   {
     metrics,
     token = undefined,
+    behindProxy = false,
   }: {
     metrics: ServerMetrics;
     /** Unset: loopback callers only. */
     token?: string | undefined;
+    /** The operator said a reverse proxy is in front (ATELIER_TRUST_PROXY): no caller is local. */
+    behindProxy?: boolean;
   },
 ): void {
   const expected = token === undefined ? undefined : digest(token);
@@ -29,9 +33,11 @@ export function registerMetrics(
           { code: 'invalid_metrics_token' },
         );
       }
-    } else if (!fromThisMachine(request)) {
+    } else if (behindProxy || !fromThisMachine(request)) {
       throw new PermissionDeniedError(
-        "The metrics answer only on the server's own machine (loopback); set ATELIER_METRICS_TOKEN to scrape them from elsewhere.",
+        behindProxy
+          ? 'Behind a reverse proxy the metrics need a token: set ATELIER_METRICS_TOKEN and send it as a bearer token.'
+          : "The metrics answer only on the server's own machine (loopback); set ATELIER_METRICS_TOKEN to scrape them from elsewhere.",
         { code: 'metrics_loopback_only' },
       );
     }
@@ -51,13 +57,12 @@ function digest(text: string): Buffer {
  */
 function fromThisMachine(request: FastifyRequest): boolean {
   if (!isLoopback(request.socket.remoteAddress ?? '')) return false;
-  const headers = request.headers;
-  return (
-    headers['x-forwarded-for'] === undefined &&
-    headers['forwarded'] === undefined &&
-    headers['x-real-ip'] === undefined
-  );
+  for (const name of Object.keys(request.headers)) if (FORWARDED.test(name)) return false;
+  return true;
 }
+
+/** Headers a proxy adds to what it relays: any of them, and the request is someone else's. */
+const FORWARDED = /^(x-forwarded-|forwarded$|via$|x-real-ip$|cf-connecting-ip$|true-client-ip$|x-client-ip$)/;
 
 function isLoopback(address: string): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');

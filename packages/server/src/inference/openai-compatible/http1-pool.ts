@@ -445,12 +445,18 @@ class UpstreamAnswer implements PassThroughResponse {
     this.connection.flow(false, this.timeoutMs);
   }
 
-  /** Gives the reader the bytes that came before it, as far as it keeps up. */
+  /**
+   * Gives the reader the bytes that came before it, as far as it keeps up; the rest stay held.
+   * While they are read nothing counts as held, so a failure among them (bad framing abandons the
+   * connection) fails the reader at once instead of reading on.
+   */
   private readHeld(): void {
     const held = this.held;
     if (!held) return;
-    while (held.length > 0 && !this.done && !this.paused) this.read(held.shift()!, 0);
-    if (held.length === 0 || this.done) this.held = undefined;
+    this.held = undefined;
+    let next = 0;
+    while (next < held.length && !this.done && !this.paused) this.read(held[next++]!, 0);
+    if (next < held.length && !this.done) this.held = held.slice(next);
   }
 
   destroy(): void {
