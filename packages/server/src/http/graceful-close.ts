@@ -1,0 +1,64 @@
+// A prompt, graceful close for the app's HTTP server. Node's `server.close()` ends only connections
+// idle at that moment: not one that never sent a request (Node counts it busy, so that the headers
+// timeout applies, and the close stops that timeout's check), nor a keep-alive one whose response
+// ends after the close began (72 s keep-alive timeout). Here a connection with nothing in flight
+// closes at once, one with a request when its last response ends, and a grace period bounds both.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+
+/** How long requests in flight when the close begins have to finish. */
+export const CLOSE_GRACE_MS = 10_000;
+
+export function gracefulClose(
+  app: FastifyInstance,
+  { graceMs = CLOSE_GRACE_MS }: { graceMs?: number } = {},
+): void {
+  const server = app.server;
+  /** Each open connection, with its responses not yet ended. */
+  const connections = new Map<Socket, Set<ServerResponse>>();
+  let closing = false;
+
+  server.on('connection', (socket: Socket) => {
+    // Between the close's start and the moment the server stops accepting.
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    connections.set(socket, new Set());
+    socket.once('close', () => connections.delete(socket));
+  });
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const inFlight = connections.get(request.socket);
+    if (!inFlight) return;
+    inFlight.add(response);
+    // Emitted once the response ended or its connection was lost.
+    response.once('close', () => {
+      inFlight.delete(response);
+      if (closing && inFlight.size === 0) release(request.socket);
+    });
+  });
+
+  app.addHook('preClose', async () => {
+    if (!server.listening) return;
+    closing = true;
+    for (const [socket, inFlight] of connections) {
+      if (inFlight.size === 0) release(socket);
+      // The client learns not to send another request on it (Node then closes it itself).
+      for (const response of inFlight) if (!response.headersSent) response.setHeader('connection', 'close');
+    }
+    const cut = setTimeout(() => {
+      for (const socket of connections.keys()) socket.destroy();
+    }, graceMs);
+    cut.unref();
+    server.once('close', () => clearTimeout(cut));
+  });
+}
+
+/** Closes a connection once what was written to it is sent (as Node does after `Connection: close`). */
+function release(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.end();
+  if (socket.writableFinished) socket.destroy();
+  else socket.once('finish', () => socket.destroy());
+}
