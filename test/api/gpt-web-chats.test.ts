@@ -15,7 +15,7 @@ import {
 } from '../../packages/server/src/tools/outbound/test-support/local-server.js';
 import { type ScriptedUpstream, startScriptedUpstream } from '../support/scripted-upstream.js';
 import { tasksDocument } from '../support/tasks-openapi.js';
-import { expectEnvelope, type Json, parseSse, Visitor } from '../support/web-visitor.js';
+import { expectEnvelope, type Json, parseSse, type SseEvent, Visitor } from '../support/web-visitor.js';
 import { DIALECTS, type DialectServer, startDialectServer } from './vector-stores-support.js';
 
 const MODEL = 'scripted/coder';
@@ -113,16 +113,16 @@ for (const dialect of DIALECTS) {
         }
       })();
       await opened;
+      /** The whole events heard so far, pings left out. */
+      const events = () =>
+        parseSse(text.slice(0, text.lastIndexOf('\n\n') + 2)).filter((event) => event.event !== 'ping');
       return {
+        events,
         /** Ends the stream; its whole events, pings left out. */
         async stop() {
-          // What came in with the last batch of words has gathered (they are sent every 50 ms).
-          await new Promise((resolve) => setTimeout(resolve, 200));
           abort.abort();
           await reading;
-          return parseSse(text.slice(0, text.lastIndexOf('\n\n') + 2)).filter(
-            (event) => event.event !== 'ping',
-          );
+          return events();
         },
       };
     };
@@ -350,10 +350,24 @@ for (const dialect of DIALECTS) {
         ],
       });
       expect(done.pending_actions).toBeUndefined();
-      // Another device of Carol's hears the new words where the earlier ones end.
-      const deltas = (await otherDevice.stop())
-        .filter((event) => event.event === 'chat.answer.delta' && event.data.chat_id === tasksChat)
-        .map((event) => event.data);
+      // Another device of Carol's hears the new words where the earlier ones end. The last of them
+      // may come a little after the answer is saved (words are sent every 50 ms, and the machine
+      // may be busy): heard up to the end of the saved answer, or the deadline, then compared.
+      const deltasIn = (events: readonly SseEvent[]) =>
+        events
+          .filter((event) => event.event === 'chat.answer.delta' && event.data.chat_id === tasksChat)
+          .map((event) => event.data);
+      await expect
+        .poll(
+          () =>
+            Math.max(
+              before.length,
+              ...deltasIn(otherDevice.events()).map((delta) => delta.offset + delta.delta.length),
+            ),
+          { timeout: 10_000, message: 'the other device heard the answer up to its end' },
+        )
+        .toBeGreaterThanOrEqual(done.content.length);
+      const deltas = deltasIn(await otherDevice.stop());
       expect(deltas[0]).toMatchObject({ message_id: 'a1', offset: before.length });
       let heard = before;
       for (const delta of deltas) {

@@ -400,6 +400,10 @@ describe('UpstreamClient on the wire', () => {
 
   it('gives bytes that came before the reader only as fast as the reader keeps up', async () => {
     const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
+    let sentAll: () => void = () => {};
+    const allSent = new Promise<void>((resolve) => {
+      sentAll = resolve;
+    });
     const { url } = await rawUpstream(
       (_request, socket) =>
         void writeApart(
@@ -410,16 +414,45 @@ describe('UpstreamClient on the wire', () => {
             `${chunk('three')}0\r\n\r\n`,
           ],
           20,
-        ),
+        ).then(sentAll),
     );
     const response = await send(client({ baseUrl: url }));
-    // The whole body comes, in three reads, before anyone reads it.
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // The whole body comes, in three reads, before anyone reads it: the reader comes only once the
+    // upstream wrote the last piece (and 20 ms passed) and a while more, so that the event loop has
+    // gone round and the client has read it (over loopback it is there as soon as it is written).
+    await allSent;
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const { written, ended } = relayed(response, { pauseAfter: 1 });
     expect(written).toEqual([chunk('one')]);
     response.resume();
     expect(await ended).toBe('end');
     expect(written.join('')).toBe(chunk('one') + chunk('two') + chunk('three'));
+  });
+
+  it('fails the reader at the first bad framing among bytes that came before it, and reads no further', async () => {
+    const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
+    let sentAll: () => void = () => {};
+    const allSent = new Promise<void>((resolve) => {
+      sentAll = resolve;
+    });
+    const { url } = await rawUpstream(
+      (_request, socket) =>
+        void writeApart(
+          socket,
+          [
+            `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk('one')}`,
+            'zz\r\n',
+            `${chunk('two')}0\r\n\r\n`,
+          ],
+          20,
+        ).then(sentAll),
+    );
+    const response = await send(client({ baseUrl: url }));
+    await allSent;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { written, ended } = relayed(response);
+    expect(await ended).toMatchObject({ code: 'UPSTREAM_BAD_HTTP' });
+    expect(written).toEqual([chunk('one')]);
   });
 
   it('a body that breaks off or goes silent fails its sink; bad framing too', async () => {
