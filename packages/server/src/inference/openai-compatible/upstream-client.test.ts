@@ -282,6 +282,26 @@ async function writeApart(socket: Socket, pieces: string[], apartMs = 3): Promis
   }
 }
 
+/** One chunk of a chunked body, framed. */
+const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
+
+/**
+ * An answer whose pieces (its head in the first) all came, each in a read of its own, before
+ * anyone reads its body: the reader comes only once the upstream wrote the last piece (20 ms
+ * apart) and a while more, so that the event loop has gone round and the client has read it.
+ */
+async function sentBeforeReading(pieces: string[]): Promise<PassThroughResponse> {
+  let sentAll: () => void = () => {};
+  const allSent = new Promise<void>((resolve) => {
+    sentAll = resolve;
+  });
+  const { url } = await rawUpstream((_request, socket) => void writeApart(socket, pieces, 20).then(sentAll));
+  const response = await send(client({ baseUrl: url }));
+  await allSent;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return response;
+}
+
 /** Relays the body to a framed sink (its write number `pauseAfter` asks for a pause); what it wrote, saw and how it ended. */
 function relayed(response: PassThroughResponse, { pauseAfter = 0 } = {}) {
   const written: string[] = [];
@@ -376,7 +396,6 @@ describe('UpstreamClient on the wire', () => {
   });
 
   it('stops reading while the sink is behind, and goes on when resumed', async () => {
-    const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
     const { url } = await rawUpstream(
       (_request, socket) =>
         void writeApart(
@@ -399,29 +418,11 @@ describe('UpstreamClient on the wire', () => {
   });
 
   it('gives bytes that came before the reader only as fast as the reader keeps up', async () => {
-    const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
-    let sentAll: () => void = () => {};
-    const allSent = new Promise<void>((resolve) => {
-      sentAll = resolve;
-    });
-    const { url } = await rawUpstream(
-      (_request, socket) =>
-        void writeApart(
-          socket,
-          [
-            `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk('one')}`,
-            chunk('two'),
-            `${chunk('three')}0\r\n\r\n`,
-          ],
-          20,
-        ).then(sentAll),
-    );
-    const response = await send(client({ baseUrl: url }));
-    // The whole body comes, in three reads, before anyone reads it: the reader comes only once the
-    // upstream wrote the last piece (and 20 ms passed) and a while more, so that the event loop has
-    // gone round and the client has read it (over loopback it is there as soon as it is written).
-    await allSent;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const response = await sentBeforeReading([
+      `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk('one')}`,
+      chunk('two'),
+      `${chunk('three')}0\r\n\r\n`,
+    ]);
     const { written, ended } = relayed(response, { pauseAfter: 1 });
     expect(written).toEqual([chunk('one')]);
     response.resume();
@@ -430,26 +431,11 @@ describe('UpstreamClient on the wire', () => {
   });
 
   it('fails the reader at the first bad framing among bytes that came before it, and reads no further', async () => {
-    const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
-    let sentAll: () => void = () => {};
-    const allSent = new Promise<void>((resolve) => {
-      sentAll = resolve;
-    });
-    const { url } = await rawUpstream(
-      (_request, socket) =>
-        void writeApart(
-          socket,
-          [
-            `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk('one')}`,
-            'zz\r\n',
-            `${chunk('two')}0\r\n\r\n`,
-          ],
-          20,
-        ).then(sentAll),
-    );
-    const response = await send(client({ baseUrl: url }));
-    await allSent;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const response = await sentBeforeReading([
+      `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk('one')}`,
+      'zz\r\n',
+      `${chunk('two')}0\r\n\r\n`,
+    ]);
     const { written, ended } = relayed(response);
     expect(await ended).toMatchObject({ code: 'UPSTREAM_BAD_HTTP' });
     expect(written).toEqual([chunk('one')]);
