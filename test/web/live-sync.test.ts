@@ -114,9 +114,12 @@ describeBrowser('a person’s devices stay in step', () => {
       undefined,
       SLOW,
     );
+    const deadline = Date.now() + 30_000;
     for (;;) {
       const now = await answerOnScreen(phone);
       if (!now.busy) break;
+      if (Date.now() > deadline)
+        expect.fail(`After 30 s the answer was still being written (${seen.size} texts seen).`);
       if (now.text) seen.add(now.text);
       if (seen.size === 3) await screenshot(phone, '23-sync-answer-growing-on-phone');
       await phone.waitForTimeout(100);
