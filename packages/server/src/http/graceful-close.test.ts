@@ -97,6 +97,21 @@ describe('gracefulClose', () => {
     expect(connection.received()).toContain('{"answer":"late but whole"}');
   });
 
+  it('answers every pipelined request in flight before closing the connection', async () => {
+    const { app, port } = await listen(10_000);
+    const connection = await connect(port);
+    const request = 'GET /slow HTTP/1.1\r\nHost: atelier\r\n\r\n';
+    connection.socket.write(request + request);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(await timeClose(app)).toBeLessThan(PROMPT_MS);
+    await connection.closed;
+    expect(connection.received().match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
+    expect(connection.received().match(/late but whole/g)).toHaveLength(2);
+    // Only the last answer tells the client the connection closes.
+    expect(connection.received().match(/\r\nconnection: close\r\n/gi)).toHaveLength(1);
+  });
+
   it('closes a keep-alive connection whose streamed response ends after the close began', async () => {
     const { app, port, endStreams } = await listen(10_000);
     const connection = await connect(port);

@@ -47,8 +47,11 @@ export function gracefulClose(
     closing = true;
     for (const [socket, inFlight] of connections) {
       if (inFlight.size === 0) release(socket);
-      // The client learns not to send another request on it (Node then closes it itself).
-      for (const response of inFlight) if (!response.headersSent) response.setHeader('connection', 'close');
+      // The client learns not to send another request on it (Node then closes it itself). Only
+      // the last response says so: Node closes the socket after the one that does, and pipelined
+      // responses queued behind it would be lost.
+      const last = [...inFlight].at(-1);
+      if (last && !last.headersSent) last.setHeader('connection', 'close');
     }
     const cut = setTimeout(() => {
       for (const socket of connections.keys()) socket.destroy();

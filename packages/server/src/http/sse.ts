@@ -10,7 +10,8 @@ export class SseWriter {
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
-      connection: 'keep-alive',
+      // No `connection` header: keep-alive is HTTP/1.1's default, and a `close` set by a shutdown
+      // under way (http/graceful-close.ts) must stand.
       'x-accel-buffering': 'no',
       ...headers,
     });

@@ -41,7 +41,12 @@ export async function* meterEvents<Event extends CompletionEvent>(
     }
   } finally {
     // Not awaited: the client that left is not kept waiting for the count.
-    if (began && !recorded) void estimate(written).then(record, () => {});
+    if (began && !recorded)
+      void estimate(written)
+        .then(record)
+        .catch(() => {
+          // An estimate that could not be made (or recorded) loses this one count, nothing else.
+        });
   }
 }
 

@@ -517,6 +517,12 @@ class UpstreamAnswer implements PassThroughResponse {
           end = this.chunkedBody!.feed(bytes, start);
         } catch (error) {
           this.connection.abandon(error as Error);
+          // A connection already gone (the upstream closed before the reader came) hears nothing
+          // more: the reader is failed here, and nothing after the bad framing is read.
+          if (!this.done) {
+            this.done = true;
+            sink.fail(error as Error);
+          }
           return;
         }
         break;

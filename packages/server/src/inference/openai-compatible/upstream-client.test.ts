@@ -290,12 +290,21 @@ const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
  * anyone reads its body: the reader comes only once the upstream wrote the last piece (20 ms
  * apart) and a while more, so that the event loop has gone round and the client has read it.
  */
-async function sentBeforeReading(pieces: string[]): Promise<PassThroughResponse> {
+async function sentBeforeReading(
+  pieces: string[],
+  { thenClose = false }: { thenClose?: boolean } = {},
+): Promise<PassThroughResponse> {
   let sentAll: () => void = () => {};
   const allSent = new Promise<void>((resolve) => {
     sentAll = resolve;
   });
-  const { url } = await rawUpstream((_request, socket) => void writeApart(socket, pieces, 20).then(sentAll));
+  const { url } = await rawUpstream(
+    (_request, socket) =>
+      void writeApart(socket, pieces, 20).then(() => {
+        if (thenClose) socket.end();
+        sentAll();
+      }),
+  );
   const response = await send(client({ baseUrl: url }));
   await allSent;
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -430,16 +439,25 @@ describe('UpstreamClient on the wire', () => {
     expect(written.join('')).toBe(chunk('one') + chunk('two') + chunk('three'));
   });
 
-  it('fails the reader at the first bad framing among bytes that came before it, and reads no further', async () => {
-    const response = await sentBeforeReading([
-      `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk('one')}`,
-      'zz\r\n',
-      `${chunk('two')}0\r\n\r\n`,
-    ]);
-    const { written, ended } = relayed(response);
-    expect(await ended).toMatchObject({ code: 'UPSTREAM_BAD_HTTP' });
-    expect(written).toEqual([chunk('one')]);
-  });
+  it.each([
+    ['', false],
+    [', the upstream gone since', true],
+  ])(
+    'fails the reader at the first bad framing among bytes that came before it%s, and reads no further',
+    async (_, thenClose) => {
+      const response = await sentBeforeReading(
+        [
+          `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk('one')}`,
+          'zz\r\n',
+          `${chunk('two')}0\r\n\r\n`,
+        ],
+        { thenClose },
+      );
+      const { written, ended } = relayed(response);
+      expect(await ended).toMatchObject({ code: 'UPSTREAM_BAD_HTTP' });
+      expect(written).toEqual([chunk('one')]);
+    },
+  );
 
   it('a body that breaks off or goes silent fails its sink; bad framing too', async () => {
     const { url } = await rawUpstream((request, socket) => {
