@@ -78,6 +78,31 @@ describe.skipIf(skipPostgres)('PostgreSQL keyword search (BM25 from tsvectors)',
       .sort((left, right) => right.score - left.score || left.chunkId - right.chunkId);
   }
 
+  it('searches a small store exactly and a large one by the HNSW index, to the same nearest chunks', async () => {
+    // 2,400 vectors along 8 axes, each a little apart from the others on its axis.
+    const embeddingOf = (position: number) => {
+      const out = new Float32Array(8).fill(0.05);
+      out[position % 8] = 1;
+      out[(position + 1) % 8] = 0.1 + (position / CHUNKS) * 0.5;
+      return out;
+    };
+    const small = createPostgresSearchIndex(database.db);
+    const large = createPostgresSearchIndex(database.db, { exactMaxVectors: 0 });
+    for (const searchIndex of [small, large])
+      await searchIndex.useEmbeddingSpace({ model: 'axes', dimensions: 8 });
+    await small.writeVectors(
+      database.db,
+      ids.map((chunkId, position) => ({ chunkId, vectorStoreId: storeId, embedding: embeddingOf(position) })),
+    );
+    const query = embeddingOf(803);
+    const truth = await small.exactVectorSearch({ vectorStoreIds: [storeId], embedding: query, limit: 5 });
+    expect(truth[0]!.chunkId).toBe(ids[803]);
+    for (const searchIndex of [small, large]) {
+      const hits = await searchIndex.vectorSearch({ vectorStoreIds: [storeId], embedding: query, limit: 5 });
+      expect(hits.map((hit) => hit.chunkId)).toEqual(truth.map((hit) => hit.chunkId));
+    }
+  });
+
   it('scores each chunk as BM25 over its term frequencies and token count', async () => {
     for (const terms of [['zebra'], ['lantern', 'orchid'], ['harbor', 'lantern']]) {
       const hits = await index.keywordSearch({ vectorStoreIds: [storeId], terms, limit: 40 });

@@ -17,7 +17,17 @@ import {
 // pgvector's HNSW index takes vectors of up to 2000 dimensions; past that, searches scan exactly.
 const HNSW_MAX_DIMENSIONS = 2000;
 
-export function createPostgresSearchIndex(db: Kysely<DatabaseSchema>): SearchIndex {
+/**
+ * Stores of up to this many vectors (together) are searched exactly: a scan of so few costs a few
+ * milliseconds, and the HNSW graph, shared by every store, can miss a small store's neighbours
+ * among many other stores' vectors (its filtered scan gives up after pgvector's max_scan_tuples).
+ */
+const EXACT_MAX_VECTORS = 10_000;
+
+export function createPostgresSearchIndex(
+  db: Kysely<DatabaseSchema>,
+  { exactMaxVectors = EXACT_MAX_VECTORS }: { readonly exactMaxVectors?: number } = {},
+): SearchIndex {
   let space: (EmbeddingSpace & { readonly schema: string }) | null = null;
 
   function requireSpace() {
@@ -37,11 +47,22 @@ export function createPostgresSearchIndex(db: Kysely<DatabaseSchema>): SearchInd
   ) {
     const { name, schema } = requireSpace();
     if (vectorStoreIds.length === 0) return [];
+    if (!exact && exactMaxVectors > 0) {
+      const stores = [...vectorStoreIds].sort();
+      const vectors = await cachedCount(`vectors\n${name}\n${stores.join(',')}`, async () => {
+        const { rows } = await sql<{ n: number }>`
+          select count(*) as n from ${sql.table(name)} where vector_store_id in (${sql.join(stores)})`.execute(
+          db,
+        );
+        return Number(rows[0]?.n ?? 0);
+      });
+      exact = vectors <= exactMaxVectors;
+    }
     const vectorType = sql.raw(`${schema}.vector`);
     const distance = sql.raw(`OPERATOR(${schema}.<=>)`);
     return db.transaction().execute(async (trx) => {
       if (exact) {
-        // The reference for recall: no index, every vector of the stores compared.
+        // Every vector of the stores compared (small stores, and the reference for recall).
         await sql`set local enable_indexscan = off`.execute(trx);
       } else {
         // A wide candidate list (pgvector's default of 40 loses true neighbours on hard data), and
