@@ -126,7 +126,10 @@ export async function buildApp({
   registerHealth(app);
   if (metrics) registerMetrics(app, { metrics, token: metricsToken, behindProxy: trustProxy });
   // Off, a scraper hears 404, not the web app's page that answers any other path.
-  else app.get('/metrics', async () => Promise.reject(new NotFoundError('Invalid URL (GET /metrics)')));
+  else
+    app.get('/metrics', async (request) => {
+      throw new NotFoundError(`Invalid URL (${request.method} /metrics)`);
+    });
   await app.register(async (v1) => {
     v1.addHook('onRequest', createAuthHook({ verifier, sessions: accountServices?.sessions }));
     registerModels(v1, { registry, gpts: gpts?.gpts });

@@ -59,10 +59,9 @@ async function serveLocally(
     // Every prompt's tokens once (however many choices each got), and what was written.
     async (written) => {
       const each = await Promise.all(requests.map((one) => estimateUsage(model, one, '')));
-      const output = await estimateUsage(model, requests[0]!, written);
       return {
         promptTokens: each.reduce((sum, usage) => sum + usage.promptTokens, 0),
-        completionTokens: output.completionTokens,
+        completionTokens: written === '' ? 0 : (await model.tokenize(written)).length,
         cachedPromptTokens: 0,
         estimated: true,
       };
