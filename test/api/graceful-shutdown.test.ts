@@ -1,9 +1,12 @@
 // Closing the server (what SIGTERM does) is prompt: connections that never sent a request and idle
-// keep-alive connections do not hold it, and an answer being streamed when it begins still ends.
+// keep-alive connections do not hold it, an answer being streamed when it begins still ends, and
+// what is still in flight after the grace period (ATELIER_SHUTDOWN_GRACE_SECONDS) is cut; on every
+// address the server listens on.
+import dns from 'node:dns';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import { banEndTokens, MODEL, startApiServer, vocabulary } from '../support/api-server.js';
 
@@ -13,7 +16,11 @@ const PROMPT_MS = 3_000;
 let server: TestServer | undefined;
 /** The server's close, once a test began it. */
 let closing: Promise<void> | undefined;
+/** Every connection a test opened: one the server failed to close must not hold the next test. */
+const clientSockets: net.Socket[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const socket of clientSockets.splice(0)) socket.destroy();
   if (!server) return;
   if (closing) {
     // A close that is still waiting gives up its connections: the test has failed already.
@@ -27,10 +34,14 @@ afterEach(async () => {
   closing = undefined;
 });
 
-/** A raw TCP connection to the server, with what it received and whether the server closed it. */
-async function connect(testServer: TestServer) {
+/**
+ * A raw TCP connection to the server (at `host`, by default the one its URL names), with what it
+ * received and whether the server closed it.
+ */
+async function connect(testServer: TestServer, host?: string) {
   const { hostname, port } = new URL(testServer.baseURL);
-  const socket = net.connect(Number(port), hostname);
+  const socket = net.connect(Number(port), host ?? hostname);
+  clientSockets.push(socket);
   let received = '';
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
@@ -43,6 +54,28 @@ async function connect(testServer: TestServer) {
     socket.once('error', reject);
   });
   return { socket, closed, received: () => received };
+}
+
+/** Whether the server closed `connection` within `ms`. */
+async function closesWithin(connection: { closed: Promise<void> }, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([connection.closed.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A request whose body never finishes arriving: in flight until the server cuts it. */
+function startEndlessUpload(connection: { socket: net.Socket }, apiKey: string): void {
+  connection.socket.write(
+    'POST /v1/chat/completions HTTP/1.1\r\nHost: atelier\r\n' +
+      `Authorization: Bearer ${apiKey}\r\nContent-Type: application/json\r\n` +
+      'Content-Length: 100000\r\n\r\n{"model":"atelier-tiny","messages":[',
+  );
 }
 
 /** How long closing takes, or `Infinity` once it passes `PROMPT_MS` (it then goes on in the background). */
@@ -104,4 +137,108 @@ describe('closing the server', () => {
     expect(text.length).toBeGreaterThan(0);
     expect(await closeTime).toBeLessThan(PROMPT_MS);
   });
+
+  it('cuts a request still in flight when the configured grace period ends', async () => {
+    server = await startApiServer({ env: { ATELIER_SHUTDOWN_GRACE_SECONDS: '1' } });
+    const uploading = await connect(server);
+    startEndlessUpload(uploading, server.apiKey);
+    // The server has the request (and its unfinished body) before the close begins.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const elapsed = await timeClose(server);
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    expect(elapsed).toBeLessThan(PROMPT_MS);
+    expect(await closesWithin(uploading, 500)).toBe(true);
+  });
+
+  it('with a grace period of 0, cuts a request in flight at once', async () => {
+    server = await startApiServer({ env: { ATELIER_SHUTDOWN_GRACE_SECONDS: '0' } });
+    const uploading = await connect(server);
+    startEndlessUpload(uploading, server.apiKey);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    expect(await timeClose(server)).toBeLessThan(900);
+    expect(await closesWithin(uploading, 500)).toBe(true);
+  });
 });
+
+/** Whether this machine can listen on the IPv6 loopback address. */
+async function ipv6LoopbackUsable(): Promise<boolean> {
+  const probe = net.createServer();
+  return new Promise((resolve) => {
+    probe.once('error', () => resolve(false));
+    probe.listen(0, '::1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Makes `localhost` resolve to both loopback addresses, as in most hosts files (`::1 localhost`),
+ * where this machine's resolver gives 127.0.0.1 alone; other look-ups are left as they are.
+ */
+async function resolveLocalhostToBothLoopbacks(): Promise<void> {
+  const found = await dns.promises.lookup('localhost', { all: true });
+  if (found.some(({ address }) => address === '::1') && found.some(({ address }) => address === '127.0.0.1'))
+    return;
+  const lookup = dns.lookup;
+  vi.spyOn(dns, 'lookup').mockImplementation(((...args: unknown[]) => {
+    const [hostname, options, callback] = args;
+    if (hostname === 'localhost' && typeof options === 'object' && options !== null && 'all' in options) {
+      if (options.all === true && typeof callback === 'function') {
+        const both = [
+          { address: '127.0.0.1', family: 4 },
+          { address: '::1', family: 6 },
+        ];
+        process.nextTick(() => callback(null, both));
+        return;
+      }
+    }
+    return Reflect.apply(lookup, dns, args);
+  }) as typeof dns.lookup);
+}
+
+const ipv6Usable = await ipv6LoopbackUsable();
+
+describe.skipIf(!ipv6Usable)(
+  `closing a server on localhost (127.0.0.1 and ::1)${ipv6Usable ? '' : ': skipped, this machine cannot listen on ::1'}`,
+  () => {
+    it('is prompt and closes idle connections on both addresses', async () => {
+      await resolveLocalhostToBothLoopbacks();
+      server = await startApiServer({ env: { ATELIER_HOST: 'localhost' } });
+      const addresses = server.server.app.addresses();
+      expect(addresses.map((address) => (typeof address === 'string' ? address : address.address))).toEqual(
+        expect.arrayContaining(['127.0.0.1', '::1']),
+      );
+      const connections = [];
+      for (const host of ['127.0.0.1', '::1']) {
+        const silent = await connect(server, host);
+        const idle = await connect(server, host);
+        idle.socket.write('GET /healthz HTTP/1.1\r\nHost: atelier\r\nConnection: keep-alive\r\n\r\n');
+        await expect.poll(idle.received).toContain('{"status":"ok"}');
+        connections.push(silent, idle);
+      }
+
+      expect(await timeClose(server)).toBeLessThan(PROMPT_MS);
+      for (const connection of connections) expect(await closesWithin(connection, 500)).toBe(true);
+    });
+
+    // One of them is Fastify's main server, the other an extra one: each is cut, and the close waits.
+    it.each(['127.0.0.1', '::1'])(
+      'cuts a request in flight on %s when the grace period ends',
+      async (host) => {
+        await resolveLocalhostToBothLoopbacks();
+        server = await startApiServer({
+          env: { ATELIER_HOST: 'localhost', ATELIER_SHUTDOWN_GRACE_SECONDS: '1' },
+        });
+        const uploading = await connect(server, host);
+        startEndlessUpload(uploading, server.apiKey);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+
+        const elapsed = await timeClose(server);
+        // The close waits for it: models and the database close only after.
+        expect(elapsed).toBeGreaterThanOrEqual(900);
+        expect(elapsed).toBeLessThan(PROMPT_MS);
+        expect(await closesWithin(uploading, 500)).toBe(true);
+      },
+    );
+  },
+);

@@ -211,6 +211,7 @@ export async function startServer({
       trustProxy: config.trustProxy,
       metrics,
       metricsToken: config.metricsToken,
+      closeGraceMs: config.shutdownGraceSeconds * 1000,
     });
     const stopChatRetention = startChatRetention(accountServices, log);
     let url: string | undefined;

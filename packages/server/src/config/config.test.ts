@@ -95,6 +95,28 @@ describe('loadConfig', () => {
     );
   });
 
+  it('gives requests in flight 7 s to finish when closing, or the seconds configured (0: none)', () => {
+    expect(loadConfig({ env: {}, cwd: emptyDir() }).shutdownGraceSeconds).toBe(7);
+    const env = (value: string) => ({ env: { ATELIER_SHUTDOWN_GRACE_SECONDS: value }, cwd: emptyDir() });
+    expect(loadConfig(env('25')).shutdownGraceSeconds).toBe(25);
+    expect(loadConfig(env('1.5')).shutdownGraceSeconds).toBe(1.5);
+    expect(loadConfig(env('0')).shutdownGraceSeconds).toBe(0);
+    const cwd = emptyDir();
+    writeFileSync(path.join(cwd, 'atelier.config.json'), JSON.stringify({ shutdownGraceSeconds: 20 }));
+    expect(loadConfig({ env: {}, cwd }).shutdownGraceSeconds).toBe(20);
+  });
+
+  it.each(['soon', '-1', '3601', '7s'])(
+    'rejects ATELIER_SHUTDOWN_GRACE_SECONDS=%j with one clear line',
+    (value) => {
+      const run = () => loadConfig({ env: { ATELIER_SHUTDOWN_GRACE_SECONDS: value }, cwd: emptyDir() });
+      expect(run).toThrow(ConfigError);
+      expect(run).toThrow(
+        `Invalid configuration: ATELIER_SHUTDOWN_GRACE_SECONDS=${JSON.stringify(value)}: expected a number of seconds from 0 to 3600 (0: cut requests in flight at once)`,
+      );
+    },
+  );
+
   it('takes a Redis URL for scale-out and refuses anything else', () => {
     const config = loadConfig({ env: { ATELIER_REDIS_URL: 'redis://cache:6379/2' }, cwd: emptyDir() });
     expect(config.redisUrl).toBe('redis://cache:6379/2');

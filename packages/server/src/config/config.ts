@@ -186,6 +186,11 @@ export interface Config {
   /** How long a worker holds a run without renewing its claim: a crashed worker's runs resume after it. */
   readonly runLeaseSeconds: number;
   /**
+   * Closing (SIGTERM): how long requests in flight have to finish before they are cut (0: cut at
+   * once). The default 7 s is less than the 10 s a container runtime waits after SIGTERM.
+   */
+  readonly shutdownGraceSeconds: number;
+  /**
    * SQLite: memory for the in-memory int8 copy of stored vectors that vector search scans, over
    * all vector stores (the least recently searched are dropped past it, and read again on use).
    */
@@ -362,6 +367,11 @@ const SETTINGS = {
     expected: 'a number of seconds from 1 to 3600',
     schema: z.coerce.number().int().min(1).max(3600),
   },
+  shutdownGraceSeconds: {
+    env: 'ATELIER_SHUTDOWN_GRACE_SECONDS',
+    expected: 'a number of seconds from 0 to 3600 (0: cut requests in flight at once)',
+    schema: z.coerce.number().min(0).max(3600),
+  },
   sessionDays: {
     env: 'ATELIER_SESSION_DAYS',
     expected: 'a number of days from 1 to 400',
@@ -466,6 +476,7 @@ export function loadConfig({
     webDir: raw.webDir === undefined ? undefined : path.resolve(cwd, raw.webDir as string),
     runWorkers: (raw.runWorkers as number | undefined) ?? 4,
     runLeaseSeconds: (raw.runLeaseSeconds as number | undefined) ?? 30,
+    shutdownGraceSeconds: (raw.shutdownGraceSeconds as number | undefined) ?? 7,
     vectorCacheMb: (raw.vectorCacheMb as number | undefined) ?? 1024,
     metrics: (raw.metrics as boolean | undefined) ?? true,
     metricsToken: raw.metricsToken as string | undefined,

@@ -17,7 +17,7 @@ import type { Repositories } from '../storage/repositories.js';
 import { createAuthHook } from './auth.js';
 import { acceptEmptyJsonBodies } from './empty-json-body.js';
 import { toErrorResponse } from './errors.js';
-import { gracefulClose } from './graceful-close.js';
+import { CLOSE_GRACE_MS, gracefulClose } from './graceful-close.js';
 import { lazySchemaCompilers } from './lazy-schema-compilers.js';
 import { countRequests } from './request-metrics.js';
 import { registerWebApi } from './routes/api.js';
@@ -70,6 +70,8 @@ export interface AppServices {
   readonly metrics?: ServerMetrics | undefined;
   /** The bearer token `/metrics` asks for; unset: it answers only on this machine (loopback). */
   readonly metricsToken?: string | undefined;
+  /** Closing: how long requests in flight have to finish before they are cut. */
+  readonly closeGraceMs?: number | undefined;
 }
 
 export async function buildApp({
@@ -86,6 +88,7 @@ export async function buildApp({
   usage = undefined,
   metrics = undefined,
   metricsToken = undefined,
+  closeGraceMs = CLOSE_GRACE_MS,
 }: AppServices): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is Fastify's logger; the cast keeps the app typed with the base interface.
@@ -99,7 +102,7 @@ export async function buildApp({
     schemaController: { compilersFactory: lazySchemaCompilers },
   });
   // Closing waits for requests in flight (for a while), not for connections doing nothing.
-  gracefulClose(app);
+  gracefulClose(app, { graceMs: closeGraceMs });
   app.decorateRequest('principal', null);
   app.decorateRequest('webSession', null);
   // First of the hooks: a request's time includes its authentication, and a 401 is counted too.
