@@ -405,6 +405,7 @@ describe('run options and limits', () => {
       status: 'incomplete',
       incomplete_details: { reason: 'max_completion_tokens' },
       max_completion_tokens: 256,
+      completed_at: null,
     });
     expect(run.usage!.completion_tokens).toBeLessThanOrEqual(256);
     const [message] = (await client.beta.threads.messages.list(thread.id, { run_id: run.id })).data;

@@ -23,8 +23,12 @@ let workspaceId: string;
 const searches: FileSearchRequest[] = [];
 const V1 = { 'OpenAI-Beta': 'assistants=v1' };
 
+const LONG_MODEL = 'atelier-long';
+
 beforeAll(async () => {
   server = await startApiServer({
+    // A second model that never ends a reply on its own: a run cut short by a token limit.
+    models: { [MODEL]: {}, [LONG_MODEL]: { meanReplyTokens: Number.POSITIVE_INFINITY } },
     tools: {
       fileSearch: {
         async search(request) {
@@ -222,6 +226,39 @@ describe('runs v1', () => {
       V1,
     );
     expect(required.status).toBe(400);
+  });
+
+  it('a run cut short by a token limit is completed to a v1 client, polled and streamed', async () => {
+    // v1 knew no `incomplete`: its createAndPoll polls on (without pause) while a status is
+    // unknown to it, and its stream helper never sees a final run.
+    const assistant = await client.beta.assistants.create({ model: LONG_MODEL });
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'Hello' }] });
+    const limits = { assistant_id: assistant.id, max_completion_tokens: 256 } as { assistant_id: string };
+    const run = await client.beta.threads.runs.createAndPoll(thread.id, limits, { pollIntervalMs: 50 });
+    assertMatchesSpec('v1', 'RunObject', run);
+    expect(run).toMatchObject({
+      status: 'completed',
+      incomplete_details: { reason: 'max_completion_tokens' },
+    });
+    expect(run.completed_at).toBeGreaterThanOrEqual(run.created_at);
+    expect(run.usage!.completion_tokens).toBeLessThanOrEqual(256);
+
+    const stream = client.beta.threads.runs.stream(thread.id, limits);
+    const streamed = await stream.finalRun();
+    expect(streamed).toMatchObject({
+      status: 'completed',
+      incomplete_details: { reason: 'max_completion_tokens' },
+    });
+    const raw = await fetch(`${server.baseURL}/threads/${thread.id}/runs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json', ...V1 },
+      body: JSON.stringify({ ...limits, stream: true }),
+    });
+    const runEvents = namedEvents(await raw.text())
+      .map(({ event }) => event)
+      .filter((event) => event.startsWith('thread.run.') && !event.startsWith('thread.run.step.'));
+    expect(runEvents.at(-1)).toBe('thread.run.completed');
+    expect(runEvents).not.toContain('thread.run.incomplete');
   });
 
   it('function calling with submitToolOutputsAndPoll, and retrieval that cites the files', async () => {

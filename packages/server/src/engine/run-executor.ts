@@ -137,7 +137,8 @@ export async function executeRun(
       expiresAt: null,
       claimedBy: null,
       leaseExpiresAt: null,
-      ...(status === 'completed' ? { completedAt: at } : {}),
+      // An incomplete run ended too: its end is kept (the v1 wire shows such a run as completed).
+      ...(status === 'completed' || status === 'incomplete' ? { completedAt: at } : {}),
       ...(status === 'failed' ? { failedAt: at } : {}),
       ...(status === 'cancelled' ? { cancelledAt: at } : {}),
       ...extra,

@@ -11,7 +11,8 @@ export function toWireRunEvent(event: RunEvent, version: AssistantsVersion): Ass
   switch (event.type) {
     case 'run':
       return {
-        event: `thread.run.${event.event}`,
+        // As the run's status: v1 clients know no `thread.run.incomplete` (to-wire-run.ts).
+        event: `thread.run.${version === 'v1' && event.event === 'incomplete' ? 'completed' : event.event}`,
         data: toWireRun(event.run, version),
       } as AssistantStreamEvent;
     case 'step':

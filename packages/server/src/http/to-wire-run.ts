@@ -20,7 +20,9 @@ export function toWireRun(run: Run, version: AssistantsVersion): RunV1 | RunV2 {
     created_at: run.createdAt,
     thread_id: run.threadId,
     assistant_id: run.assistantId,
-    status: run.status,
+    // v1 knew no `incomplete` (its clients poll on while a status is unknown to them): a run cut
+    // short by a token limit is, to them, completed, as it was before v2 added the status.
+    status: version === 'v1' && run.status === 'incomplete' ? 'completed' : run.status,
     required_action: run.requiredAction
       ? {
           type: 'submit_tool_outputs' as const,
@@ -40,7 +42,7 @@ export function toWireRun(run: Run, version: AssistantsVersion): RunV1 | RunV2 {
     started_at: run.startedAt,
     cancelled_at: run.cancelledAt,
     failed_at: run.failedAt,
-    completed_at: run.completedAt,
+    completed_at: version === 'v2' && run.status === 'incomplete' ? null : run.completedAt,
     incomplete_details: run.incompleteReason ? { reason: run.incompleteReason } : null,
     // A run on a GPT shows the GPT's model name, never its instructions or underlying model.
     model: gpt ? gptModelName(gpt.gptId) : run.model,
