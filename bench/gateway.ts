@@ -379,7 +379,7 @@ async function main(): Promise<void> {
         `Atelier added p50 ${ours.addedP50.toFixed(3)} ms (target ≤ 0.5): ${check(ours.addedP50 <= 0.5)}`,
         `throughput ${(ours.throughput / portkeyResult.throughput).toFixed(2)}× Portkey (target ≥ 3): ${check(ours.throughput >= 3 * portkeyResult.throughput)}`,
         `throughput ${((100 * ours.throughput) / bareResult.throughput).toFixed(0)}% of the bare proxy (target ≥ 50%): ${check(ours.throughput >= 0.5 * bareResult.throughput)}`,
-        `added per chunk ${ours.addedChunk.toFixed(1)} µs (target ≤ 20): ${check(ours.addedChunk <= 20)}; here a raw TCP pipe (the floor of a proxy process) adds ${pipeResult.addedChunk.toFixed(1)} µs, the bare node:http proxy ${bareResult.addedChunk.toFixed(1)} µs: Atelier ${signed(ours.addedChunk - pipeResult.addedChunk)} µs from the floor`,
+        `added per chunk ${ours.addedChunk.toFixed(1)} µs (target ≤ 20): ${check(ours.addedChunk <= 20)}; here a raw TCP pipe (the floor of a proxy process) adds ${pipeResult.addedChunk.toFixed(1)} µs, the bare node:http proxy ${bareResult.addedChunk.toFixed(1)} µs: Atelier ${signed(ours.addedChunk - pipeResult.addedChunk)} µs from the floor; a chunk's one hop without a proxy (the upstream's write to the client's read) takes ${directChunk.toFixed(1)} µs here`,
         `Atelier's own CPU per chunk ${cpuPerChunk.get('Atelier')!.toFixed(1)} µs (raw TCP pipe ${cpuPerChunk.get('raw TCP pipe')!.toFixed(1)}, bare node:http proxy ${cpuPerChunk.get('bare node:http proxy')!.toFixed(1)})`,
         `idle RSS ${ours.idle?.toFixed(0)} MiB (target < 120): ${check((ours.idle ?? Number.POSITIVE_INFINITY) < 120)}`,
       ].join('\n'),

@@ -1,5 +1,6 @@
 // Every client mistake gets the OpenAI error envelope {error: {message, type, param, code}} with
 // the right status, so the SDK raises the right class; none of them is a 500.
+import net from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
@@ -370,6 +371,64 @@ describe('routes', () => {
     });
     expect(response.status).toBe(404);
     envelopeOf({ status: response.status, headers: response.headers, text: await response.text() });
+  });
+
+  it('a path that is not valid percent-encoding is a 400 envelope', async () => {
+    const response = await fetch(`${server.baseURL}/models/%E0%A4%A`, {
+      headers: { authorization: `Bearer ${server.apiKey}` },
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('x-request-id')).toMatch(/^req_/);
+    const error = envelopeOf({
+      status: response.status,
+      headers: response.headers,
+      text: await response.text(),
+    });
+    expect(error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_url' });
+    expect(error.message).toContain('/v1/models/%E0%A4%A');
+  });
+
+  it('bytes that are not HTTP, and headers past the limit, are answered in the envelope', async () => {
+    const { hostname, port } = new URL(server.baseURL);
+    const exchange = (bytes: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), hostname);
+        let received = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => {
+          received += chunk;
+        });
+        socket.on('error', reject);
+        socket.on('close', () => resolve(received));
+        socket.write(bytes);
+      });
+    const parts = (answer: string) => {
+      const split = answer.indexOf('\r\n\r\n');
+      return { head: answer.slice(0, split), text: answer.slice(split + 4) };
+    };
+
+    const garbage = parts(await exchange('HELLO THERE\r\n\r\n'));
+    expect(garbage.head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(garbage.head).toMatch(/\r\ncontent-type: application\/json/i);
+    expect(
+      envelopeOf({
+        status: 400,
+        headers: new Headers({ 'content-type': 'application/json' }),
+        text: garbage.text,
+      }),
+    ).toMatchObject({ type: 'invalid_request_error', message: 'The request is not valid HTTP/1.1.' });
+
+    const huge = parts(
+      await exchange(`GET /v1/models HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`),
+    );
+    expect(huge.head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(
+      envelopeOf({
+        status: 431,
+        headers: new Headers({ 'content-type': 'application/json' }),
+        text: huge.text,
+      }),
+    ).toMatchObject({ message: 'The request headers are too large.' });
   });
 
   it('every error carries an x-request-id the SDK exposes', async () => {

@@ -258,6 +258,8 @@ describe('fallbacks', () => {
     expect(JSON.parse(response.text)).toMatchObject({
       error: { type: 'service_unavailable_error', code: 'upstream_unavailable' },
     });
+    // Atelier retried already: the client may try again a little later.
+    expect(response.headers.get('retry-after')).toBe('1');
   });
 
   it('with fallbacks, the next in the list answers: upstream or local, streaming or not', async () => {

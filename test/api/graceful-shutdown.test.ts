@@ -138,6 +138,48 @@ describe('closing the server', () => {
     expect(await closeTime).toBeLessThan(PROMPT_MS);
   });
 
+  it('turns away a request that comes on a kept connection after the close began, in the error envelope', async () => {
+    server = await startApiServer();
+    const bias = banEndTokens(await vocabulary(server));
+    const connection = await connect(server);
+    const body = JSON.stringify({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Count to a hundred.' }],
+      max_tokens: 96,
+      logit_bias: bias,
+      stream: true,
+    });
+    connection.socket.write(
+      'POST /v1/chat/completions HTTP/1.1\r\nHost: atelier\r\n' +
+        `Authorization: Bearer ${server.apiKey}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    await expect.poll(connection.received).toContain('data: ');
+    const closeTime = timeClose(server);
+    // Sent on the same connection while the answer streams: answered after it, and turned away.
+    connection.socket.write(
+      `GET /v1/models HTTP/1.1\r\nHost: atelier\r\nAuthorization: Bearer ${server.apiKey}\r\n\r\n`,
+    );
+
+    expect(await closeTime).toBeLessThan(PROMPT_MS);
+    await connection.closed;
+    const received = connection.received();
+    expect(received).toContain('data: [DONE]');
+    const second = received.slice(received.indexOf('HTTP/1.1', 1));
+    expect(second).toMatch(/^HTTP\/1\.1 503 /);
+    expect(second).toMatch(/\r\nretry-after: 1\r\n/i);
+    expect(second).toMatch(/\r\nconnection: close\r\n/i);
+    expect(second).toMatch(/\r\nx-request-id: req_/i);
+    expect(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: {
+        message: 'The server is shutting down: send the request again.',
+        type: 'service_unavailable_error',
+        param: null,
+        code: 'service_unavailable',
+      },
+    });
+  });
+
   it('cuts a request still in flight when the configured grace period ends', async () => {
     server = await startApiServer({ env: { ATELIER_SHUTDOWN_GRACE_SECONDS: '1' } });
     const uploading = await connect(server);

@@ -96,8 +96,29 @@ export class RateLimitError extends AtelierError {
 }
 
 export class ServiceUnavailableError extends AtelierError {
-  constructor(message: string, { cause = undefined }: { cause?: unknown } = {}) {
-    super(message, { status: 503, type: 'service_unavailable_error', code: 'service_unavailable', cause });
+  /**
+   * `retryAfterSeconds`: when the same request may well succeed (`retry-after`, which the SDKs
+   * honour); `retry: false` when it will not until someone changes something (`x-should-retry:
+   * false`: the SDKs otherwise retry every 503).
+   */
+  constructor(
+    message: string,
+    {
+      cause = undefined,
+      retryAfterSeconds = undefined,
+      retry = true,
+    }: { cause?: unknown; retryAfterSeconds?: number; retry?: boolean } = {},
+  ) {
+    super(message, {
+      status: 503,
+      type: 'service_unavailable_error',
+      code: 'service_unavailable',
+      cause,
+      headers: {
+        ...(retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) }),
+        ...(retry ? {} : { 'x-should-retry': 'false' }),
+      },
+    });
   }
 }
 

@@ -17,6 +17,7 @@ import type { Repositories } from '../storage/repositories.js';
 import { createAuthHook } from './auth.js';
 import { acceptEmptyJsonBodies } from './empty-json-body.js';
 import { toErrorResponse } from './errors.js';
+import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { CLOSE_GRACE_MS, gracefulClose } from './graceful-close.js';
 import { lazySchemaCompilers } from './lazy-schema-compilers.js';
 import { countRequests } from './request-metrics.js';
@@ -95,18 +96,21 @@ export async function buildApp({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: maxBodyBytes,
-    return503OnClosing: true,
+    // graceful-close.ts answers those with the error envelope.
+    return503OnClosing: false,
+    frameworkErrors,
+    clientErrorHandler,
     requestIdHeader: 'x-request-id',
     genReqId: () => `req_${crypto.randomUUID().replaceAll('-', '')}`,
     trustProxy,
     schemaController: { compilersFactory: lazySchemaCompilers },
   });
-  // Closing waits for requests in flight (for a while), not for connections doing nothing.
-  gracefulClose(app, { graceMs: closeGraceMs });
   app.decorateRequest('principal', null);
   app.decorateRequest('webSession', null);
   // First of the hooks: a request's time includes its authentication, and a 401 is counted too.
   if (metrics) countRequests(app, { metrics });
+  // Closing waits for requests in flight (for a while), not for connections doing nothing.
+  gracefulClose(app, { graceMs: closeGraceMs });
   await app.register(cookie);
 
   app.setErrorHandler((error, request, reply) => {
@@ -141,17 +145,21 @@ export async function buildApp({
     registerEmbeddings(v1, { registry, usage });
     if (usage) registerOrganizationUsage(v1, { usage });
     if (knowledge) {
-      // Uploads stream through the blob store; 1 byte over the limit lets the store report it.
-      await v1.register(multipart, {
-        limits: {
-          fileSize: knowledge.files.maxFileBytes + 1,
-          files: 1,
-          fields: 20,
-          fieldSize: 65_536,
-          parts: 32,
-        },
+      // Only the upload route reads multipart: elsewhere a multipart body is a 415, not an
+      // empty object. Uploads stream through the blob store; 1 byte over the limit lets the
+      // store report it.
+      await v1.register(async (uploads) => {
+        await uploads.register(multipart, {
+          limits: {
+            fileSize: knowledge.files.maxFileBytes + 1,
+            files: 1,
+            fields: 20,
+            fieldSize: 65_536,
+            parts: 32,
+          },
+        });
+        registerFiles(uploads, knowledge);
       });
-      registerFiles(v1, knowledge);
       registerVectorStores(v1, knowledge);
     }
     if (assistants) {

@@ -6,6 +6,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { ServiceUnavailableError } from '../errors.js';
 
 /**
  * How long requests in flight when the close begins have to finish: less than the 10 s a container
@@ -47,6 +48,18 @@ export function gracefulClose(
       });
     });
   }
+
+  // A request that comes on a kept connection once the close began (pipelined, or sent just
+  // before the connection's release reached its client) is turned away, to be sent again to a
+  // server that stays (the SDKs retry a 503, after `retry-after`).
+  app.addHook('onRequest', (_request, _reply, done) => {
+    if (!closing) return done();
+    done(
+      new ServiceUnavailableError('The server is shutting down: send the request again.', {
+        retryAfterSeconds: 1,
+      }),
+    );
+  });
 
   track(app.server);
   // On `localhost`, Fastify listens on each address it resolves to (127.0.0.1 and ::1), the others

@@ -6,7 +6,7 @@ import { InvalidRequestError } from '../errors.js';
 
 export function parseParams<Schema extends z.ZodType>(schema: Schema, body: unknown): z.infer<Schema> {
   try {
-    return schema.parse(body ?? {});
+    return schema.parse(body === undefined ? {} : body);
   } catch (error) {
     if (error instanceof ZodError) {
       const issue = error.issues[0];

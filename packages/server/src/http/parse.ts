@@ -2,5 +2,5 @@
 import type { z } from 'zod';
 
 export function parseBody<Schema extends z.ZodType>(schema: Schema, body: unknown): z.infer<Schema> {
-  return schema.parse(body ?? {});
+  return schema.parse(body === undefined ? {} : body);
 }

@@ -139,6 +139,26 @@ export async function registerApiActions(
       return { target, action: await actions.get({ workspaceId: target.gpt.workspaceId, actionId }) };
     };
 
+    /**
+     * A `gpt_id` to store on an action must name a GPT of the action's workspace that the person
+     * builds: the column has no foreign key, so anything else would be kept as a dangling id.
+     */
+    const checkGptOfAction = async (active: ActiveSession, workspaceId: string, gptId: string) => {
+      const viewer = await gpts.viewer({
+        accountId: active.session.accountId,
+        workspaceId: active.workspaceRole ? active.session.workspaceId : null,
+      });
+      const seen = await gpts.get({ viewer, gptId }).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return null;
+        throw error;
+      });
+      if (!seen || seen.gpt.workspaceId !== workspaceId || !seen.access.edit) {
+        throw new NotFoundError(`No GPT with id '${gptId}' that you build in this action's workspace.`, {
+          param: 'gpt_id',
+        });
+      }
+    };
+
     const callbackUrl = (request: FastifyRequest) =>
       `${request.protocol}://${request.host}/api/actions/oauth/callback`;
 
@@ -161,6 +181,7 @@ export async function registerApiActions(
       const params = parseParams(CreateParams, request.body);
       const workspaceId = params.workspace_id ?? active.session.workspaceId;
       await workspacesOf(active, workspaceId);
+      if (params.gpt_id) await checkGptOfAction(active, workspaceId, params.gpt_id);
       const action = await actions.create({
         workspaceId,
         ownerAccountId: active.session.accountId,
@@ -207,6 +228,7 @@ export async function registerApiActions(
       const active = requireSession(request);
       const params = parseParams(UpdateParams, request.body);
       const found = await findAction(active, request.params.action_id);
+      if (params.gpt_id) await checkGptOfAction(active, found.workspaceId, params.gpt_id);
       const source = sourceOf(params, { required: false });
       const action = await actions.update({
         workspaceId: found.workspaceId,

@@ -238,7 +238,7 @@ export function registerApiChats(app: FastifyInstance, { chats }: Pick<AccountSe
 
   app.post<MessageRoute>('/api/chats/:chat_id/messages/:message_id/continue', async (request, reply) => {
     const { session } = requireSession(request);
-    const params = parseBody(ContinueParams, request.body ?? {});
+    const params = parseBody(ContinueParams, request.body);
     const turn = await chats.continueAnswer({
       accountId: session.accountId,
       chatId: request.params.chat_id,

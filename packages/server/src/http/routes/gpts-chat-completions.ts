@@ -111,6 +111,8 @@ async function serveGpt({
     // Which model a GPT runs on is its builder's business: the error does not name it.
     throw new ServiceUnavailableError(
       `The model this GPT runs on is not served now. ${target.version === null ? 'Choose another one in its configuration.' : 'Its builder can choose another one.'}`,
+      // Until an operator serves it or the builder changes it: retrying now only repeats this.
+      { retry: false },
     );
   }
   const model = registry.languageModel(info.id);

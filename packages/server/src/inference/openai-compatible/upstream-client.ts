@@ -52,6 +52,8 @@ export class UpstreamUnavailableError extends AtelierError {
       type: 'service_unavailable_error',
       code: reason === 'timeout' ? 'upstream_timeout' : 'upstream_unavailable',
       cause,
+      // Atelier already retried with backoff; the client may try again a little later.
+      headers: { 'retry-after': '1' },
     });
   }
 }

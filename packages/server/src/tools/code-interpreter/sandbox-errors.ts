@@ -8,7 +8,11 @@ export class SandboxUnavailableError extends ServiceUnavailableError {
   readonly problems: readonly string[];
 
   constructor(problems: readonly string[], { cause = undefined }: { cause?: unknown } = {}) {
-    super(`The code interpreter's sandbox cannot run on this machine: ${problems.join('; ')}`, { cause });
+    // Nothing a retry changes: the machine must.
+    super(`The code interpreter's sandbox cannot run on this machine: ${problems.join('; ')}`, {
+      cause,
+      retry: false,
+    });
     this.problems = problems;
   }
 }
@@ -18,6 +22,7 @@ export class SandboxCapacityError extends ServiceUnavailableError {
   constructor(maxSessions: number) {
     super(
       `The code interpreter is running code for ${maxSessions} other sessions, its limit; try again shortly.`,
+      { retryAfterSeconds: 5 },
     );
   }
 }
