@@ -58,6 +58,8 @@ interface PreparedPrompt {
   readonly parseTools: boolean;
   /** The grammar allows nothing but tool calls. */
   readonly toolCallsOnly: boolean;
+  /** At most one call (`parallel_tool_calls: false`, legacy `functions`): generation ends with it. */
+  readonly singleToolCall: boolean;
 }
 
 export class LlamaCppModel implements LanguageModel, EmbeddingModel {
@@ -173,6 +175,7 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
         trimWhitespaceSuffix: prompt.trimWhitespaceSuffix,
         parser: prompt.parseTools ? new ToolCallStreamParser() : undefined,
         toolCallsOnly: prompt.toolCallsOnly,
+        singleToolCall: prompt.singleToolCall,
       });
       let reason: FinishReason | 'length' = 'stop';
       let pendingTokens: Token[] = [];
@@ -213,9 +216,11 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
       if (pendingTokens.length > 0 && !output.stopped) {
         yield* output.push(this.model.detokenize(pendingTokens, false), pendingLogprobs);
       }
+      // Ended by a stop or a completed call, not by the limit (finish() only closes what was cut).
+      const stopped = output.stopped;
       yield* output.finish();
       const finishReason: FinishReason =
-        reason === 'length' && !output.stopped ? 'length' : output.toolCalls > 0 ? 'tool_calls' : 'stop';
+        reason === 'length' && !stopped ? 'length' : output.toolCalls > 0 ? 'tool_calls' : 'stop';
       yield {
         type: 'finish',
         reason: finishReason,
@@ -275,6 +280,7 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
     let grammar: LlamaGrammar | undefined;
     let parseTools = false;
     let toolCallsOnly = false;
+    let singleToolCall = false;
     let tokens: Token[];
     const hiddenStops: string[] = [];
     if (input.type === 'chat') {
@@ -301,6 +307,9 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
       }
       parseTools = useTools;
       toolCallsOnly = forced;
+      // In auto mode nothing in the grammar stops a second call: the output assembler ends the
+      // generation once the first call is closed (a named function is always a single call).
+      singleToolCall = useTools && (!input.parallelToolCalls || input.toolMode.type === 'function');
     } else {
       if (typeof input.prompt === 'string') tokens = this.model.tokenize(input.prompt, false);
       else {
@@ -325,7 +334,7 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
         if (text) hiddenStops.push(text);
       }
     }
-    return { tokens, grammar, hiddenStops, trimWhitespaceSuffix, parseTools, toolCallsOnly };
+    return { tokens, grammar, hiddenStops, trimWhitespaceSuffix, parseTools, toolCallsOnly, singleToolCall };
   }
 
   private async toolGrammar(tools: readonly ToolDefinition[], parallel: boolean): Promise<LlamaGrammar> {
@@ -480,6 +489,11 @@ interface OutputAssemblerOptions {
    * off by max_tokens (`<tool_call>\n{"na`), never content.
    */
   readonly toolCallsOnly: boolean;
+  /**
+   * Stop at the end of the first call: what follows it (a second call, words) is dropped and the
+   * generation ends there, so a client that asked for one call never sees two.
+   */
+  readonly singleToolCall: boolean;
 }
 
 /**
@@ -493,6 +507,8 @@ class OutputAssembler {
   private readonly stops: readonly string[];
   private readonly options: OutputAssemblerOptions;
   private callCount = 0;
+  /** The single call allowed has been closed: nothing more is routed. */
+  private callsClosed = false;
 
   constructor(options: OutputAssemblerOptions) {
     this.options = options;
@@ -528,7 +544,10 @@ class OutputAssembler {
   finish(): GenerateEvent[] {
     if (this.options.trimWhitespaceSuffix) this.held = this.held.trimEnd();
     const events = this.flush(this.held.length);
-    if (this.options.parser) events.push(...this.route(this.options.parser.finish(), []));
+    // After the single call, what the parser still holds is dropped with the rest.
+    if (this.options.parser && !this.callsClosed) {
+      events.push(...this.route(this.options.parser.finish(), []));
+    }
     if (this.heldLogprobs.length > 0 && events.length === 0) {
       events.push({ type: 'text-delta', text: '', logprobs: this.heldLogprobs });
       this.heldLogprobs = [];
@@ -537,7 +556,7 @@ class OutputAssembler {
   }
 
   private flush(length: number): GenerateEvent[] {
-    if (length <= 0) return [];
+    if (length <= 0 || this.callsClosed) return [];
     const text = this.held.slice(0, length);
     this.held = this.held.slice(length);
     const logprobs = this.heldLogprobs;
@@ -553,6 +572,7 @@ class OutputAssembler {
     const out: GenerateEvent[] = [];
     let logprobsPlaced = logprobs.length === 0;
     for (const event of events) {
+      if (this.callsClosed) break;
       switch (event.type) {
         case 'text':
           if (this.options.toolCallsOnly) break;
@@ -567,6 +587,11 @@ class OutputAssembler {
           out.push({ type: 'tool-call-delta', index: event.index, argumentsDelta: event.delta });
           break;
         case 'call-end':
+          if (this.options.singleToolCall) {
+            this.callsClosed = true;
+            this.stopped = true;
+            this.held = '';
+          }
           break;
       }
     }

@@ -102,10 +102,10 @@ export class ToolCallStreamParser {
     this.step(events, true);
     if (this.state === 'header' || this.state === 'fallback') {
       this.parseWholeCall(this.buffer, events);
-    } else if (this.state === 'arguments' || this.state === 'tail') {
-      if (this.state === 'arguments' && this.buffer) events.push(this.argumentsEvent(this.buffer));
+    } else if (this.state === 'arguments') {
+      if (this.buffer) events.push(this.argumentsEvent(this.buffer));
       events.push({ type: 'call-end', index: this.index });
-    } else if (this.buffer) {
+    } else if (this.state === 'text' && this.buffer) {
       events.push({ type: 'text', text: this.buffer });
     }
     this.buffer = '';
@@ -163,6 +163,11 @@ export class ToolCallStreamParser {
         return;
       }
       case 'arguments': {
+        if (this.depth === 0 && !this.inString) {
+          // The header matches as soon as `"arguments":` is in; the space after it may come later.
+          this.buffer = this.buffer.trimStart();
+          if (!this.buffer) return;
+        }
         let consumed = 0;
         let done = false;
         for (const char of this.buffer) {
@@ -175,13 +180,16 @@ export class ToolCallStreamParser {
         const delta = this.buffer.slice(0, consumed);
         if (delta) events.push(this.argumentsEvent(delta));
         this.buffer = this.buffer.slice(consumed);
-        if (done) this.state = 'tail';
+        if (done) {
+          // The call is complete with its arguments; the closing tag adds nothing to it.
+          events.push({ type: 'call-end', index: this.index });
+          this.state = 'tail';
+        }
         return;
       }
       case 'tail': {
         const end = this.buffer.indexOf(TOOL_CALL_CLOSE);
         if (end < 0) return;
-        events.push({ type: 'call-end', index: this.index });
         this.buffer = this.buffer.slice(end + TOOL_CALL_CLOSE.length);
         this.state = 'text';
         return;
