@@ -96,6 +96,14 @@ describe('assistants v1', () => {
     const files = await client.beta.assistants.files.list(assistant.id, { order: 'asc' });
     assertMatchesSpec('v1', 'ListAssistantFilesResponse', pageBody(files));
     expect(files.data.map((file) => file.id)).toEqual([first, second]);
+    const afterFirst = await client.beta.assistants.files.list(assistant.id, { order: 'asc', after: first });
+    expect(afterFirst.data.map((file) => file.id)).toEqual([second]);
+    // A cursor that is no file id is refused, as on every other list.
+    for (const cursor of ['after', 'before'] as const) {
+      await expect(
+        client.beta.assistants.files.list(assistant.id, { [cursor]: 'file-unknown' }),
+      ).rejects.toMatchObject({ status: 400, error: { type: 'invalid_request_error', param: cursor } });
+    }
     expect((await client.beta.assistants.retrieve(assistant.id)).file_ids).toEqual([first, second]);
     expect(await client.beta.assistants.files.retrieve(assistant.id, second)).toEqual(attached);
     const removed = await client.beta.assistants.files.del(assistant.id, second);
@@ -158,6 +166,18 @@ describe('assistants v1', () => {
     expect(files.data).toEqual([
       { id: file, object: 'thread.message.file', created_at: all[0]!.created_at, message_id: all[0]!.id },
     ]);
+    const later = await newFile('later.txt');
+    // A file id that is not on the message is placed by when that file was made: newest first, it comes before.
+    const afterLater = await client.beta.threads.messages.files.list(thread.id, all[0]!.id, { after: later });
+    expect(afterLater.data.map((item) => item.id)).toEqual([file]);
+    expect(
+      (await client.beta.threads.messages.files.list(thread.id, all[0]!.id, { after: file })).data,
+    ).toEqual([]);
+    for (const cursor of ['after', 'before'] as const) {
+      await expect(
+        client.beta.threads.messages.files.list(thread.id, all[0]!.id, { [cursor]: 'file-unknown' }),
+      ).rejects.toMatchObject({ status: 400, error: { type: 'invalid_request_error', param: cursor } });
+    }
     const one = await client.beta.threads.messages.files.retrieve(thread.id, all[0]!.id, file);
     assertMatchesSpec('v1', 'MessageFileObject', one);
     await expect(

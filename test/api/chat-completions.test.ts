@@ -84,6 +84,31 @@ describe('the chat.completion object', () => {
   });
 });
 
+describe('stream_options', () => {
+  it('is refused without stream: true, with the 400 OpenAI gives', async () => {
+    for (const stream of [{}, { stream: false as const }]) {
+      await expect(
+        client.chat.completions.create({
+          model: MODEL,
+          messages: hello,
+          max_tokens: 2,
+          ...stream,
+          stream_options: { include_usage: true },
+        }),
+      ).rejects.toMatchObject({
+        status: 400,
+        error: {
+          type: 'invalid_request_error',
+          param: 'stream_options',
+          message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+        },
+      });
+    }
+    // null is no stream_options at all.
+    expect((await chat({ messages: hello, max_tokens: 2, stream_options: null })).choices).toHaveLength(1);
+  });
+});
+
 describe('messages', () => {
   it('accepts system, developer, user, assistant, tool and function messages with text parts', async () => {
     const completion = await chat({

@@ -156,6 +156,27 @@ describe('POST /v1/completions', () => {
     expect(usageChunk.usage?.completion_tokens).toBe(whole.usage?.completion_tokens);
   });
 
+  it('refuses stream_options without stream: true, with the 400 OpenAI gives', async () => {
+    for (const stream of [{}, { stream: false as const }]) {
+      await expect(
+        client.completions.create({
+          model: MODEL,
+          prompt: 'Once',
+          max_tokens: 2,
+          ...stream,
+          stream_options: { include_usage: true },
+        }),
+      ).rejects.toMatchObject({
+        status: 400,
+        error: {
+          type: 'invalid_request_error',
+          param: 'stream_options',
+          message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+        },
+      });
+    }
+  });
+
   it('streams through the SDK', async () => {
     const stream = await client.completions.create({
       model: MODEL,

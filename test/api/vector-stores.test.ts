@@ -118,6 +118,7 @@ describe.each(DIALECTS)('vector stores API [%s]', (dialect) => {
   let client: OpenAI;
   const fileIds = new Map<string, string>();
   let storeId: string;
+  let batchId: string;
 
   beforeAll(async () => {
     started = await startDialectServer(dialect);
@@ -164,6 +165,7 @@ describe.each(DIALECTS)('vector stores API [%s]', (dialect) => {
       },
     });
     expect(batch.id).toMatch(/^vsfb_/);
+    batchId = batch.id;
 
     const batchFiles = await client.vectorStores.fileBatches.listFiles(batch.id, {
       vector_store_id: storeId,
@@ -418,6 +420,17 @@ describe.each(DIALECTS)('vector stores API [%s]', (dialect) => {
       'max_num_results',
     );
     await bad(() => client.vectorStores.list({ after: 'not-an-id' }), 'after');
+    for (const cursor of ['after', 'before'] as const) {
+      await bad(() => client.vectorStores.files.list(storeId, { [cursor]: 'not-an-id' }), cursor);
+      await bad(
+        () =>
+          client.vectorStores.fileBatches.listFiles(batchId, {
+            vector_store_id: storeId,
+            [cursor]: 'not-an-id',
+          }),
+        cursor,
+      );
+    }
     await bad(
       () => client.vectorStores.create({ expires_after: { anchor: 'last_active_at', days: 0 } }),
       'expires_after.days',

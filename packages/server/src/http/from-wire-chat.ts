@@ -24,6 +24,7 @@ export function fromWireChat(
   params: ChatCompletionCreateParams,
   { model, signal }: { model: ModelInfo; signal: AbortSignal },
 ): ChatRequestPlan {
+  refuseStreamOptionsWithoutStream(params);
   const legacyFunctions = !params.tools && !!params.functions;
   if (params.tools && params.functions) {
     throw new InvalidRequestError('Use either `tools` or the deprecated `functions`, not both.', {
@@ -95,6 +96,7 @@ export function fromWireCompletion(
   params: CompletionCreateParams,
   { signal }: { signal: AbortSignal },
 ): { requests: GenerateRequest[]; n: number } {
+  refuseStreamOptionsWithoutStream(params);
   if (params.best_of !== undefined && params.best_of !== null && params.best_of !== (params.n ?? 1)) {
     throw new InvalidRequestError('`best_of` other than `n` is not supported.', { param: 'best_of' });
   }
@@ -120,6 +122,16 @@ export function fromWireCompletion(
       signal,
     })),
   };
+}
+
+/** As OpenAI: `stream_options` only on a request that streams (null counts as left out). */
+function refuseStreamOptionsWithoutStream(params: ChatCompletionCreateParams | CompletionCreateParams): void {
+  if (params.stream_options !== undefined && params.stream_options !== null && !params.stream) {
+    throw new InvalidRequestError(
+      "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+      { param: 'stream_options' },
+    );
+  }
 }
 
 function toSampling({

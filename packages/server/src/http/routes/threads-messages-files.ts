@@ -2,6 +2,7 @@
 import { CursorPageParams, type MessageFile } from '@atelier/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../../errors.js';
+import { cursorSequence, sequenceOfId } from '../../storage/sortable-id.js';
 import { requireV1 } from '../assistants-version.js';
 import { toWireMessageFiles } from '../to-wire-message.js';
 import type { AssistantsRouteServices } from './assistants-route-services.js';
@@ -32,15 +33,26 @@ export function registerThreadsMessagesFiles(
     // A message has at most 10 files: page them in memory, in the order they were given.
     let files = toWireMessageFiles(message);
     if (order === 'desc') files = files.reverse();
-    const position = (id: string | undefined) =>
-      id === undefined ? -1 : files.findIndex((file) => file.id === id);
-    const start = after !== undefined ? position(after) + 1 : 0;
-    const end = before !== undefined ? Math.max(position(before), 0) : files.length;
+    // Where a cursor falls: `start` is the first index past it, `end` the first index not before it.
+    // A file id that is not on the message falls where the sequence in its id puts it, as on the
+    // stored lists; anything else is refused with their 400.
+    const place = (id: string, param: 'after' | 'before') => {
+      const index = files.findIndex((file) => file.id === id);
+      if (index >= 0) return { start: index + 1, end: index };
+      const seq = cursorSequence('file', id, param) ?? 0;
+      const past = files.findIndex((file) => {
+        const fileSeq = sequenceOfId('file', file.id) ?? 0;
+        return order === 'desc' ? fileSeq < seq : fileSeq > seq;
+      });
+      const at = past < 0 ? files.length : past;
+      return { start: at, end: at };
+    };
+    const start = after !== undefined ? place(after, 'after').start : 0;
+    const end = before !== undefined ? place(before, 'before').end : files.length;
     const window = files.slice(start, end);
     const data: MessageFile[] =
       before !== undefined && after === undefined ? window.slice(-limit) : window.slice(0, limit);
-    const hasMore =
-      before !== undefined && after === undefined ? window.length > limit : window.length > limit;
+    const hasMore = window.length > limit;
     return {
       object: 'list' as const,
       data,

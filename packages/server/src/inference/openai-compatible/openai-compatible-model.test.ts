@@ -155,6 +155,44 @@ describe('OpenAICompatibleModel.generate', () => {
     expect(bodies[0]).not.toHaveProperty('parallel_tool_calls');
   });
 
+  it('keeps only the first tool call when parallel_tool_calls is false, even if the upstream sends more', async () => {
+    const { model: upstream, bodies } = await model({
+      sse: [
+        chunk({ role: 'assistant', content: null }),
+        // The arguments of the second call come before its name: they must not leak either.
+        chunk({ tool_calls: [{ index: 1, function: { arguments: '{"city":' } }] }),
+        chunk({
+          tool_calls: [
+            { index: 0, id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '' } },
+          ],
+        }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
+        chunk({
+          tool_calls: [
+            { index: 1, id: 'call_b', type: 'function', function: { name: 'get_weather', arguments: '' } },
+          ],
+        }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: '"Oslo"}' } }] }),
+        chunk({ tool_calls: [{ index: 1, function: { arguments: '"Bergen"}' } }] }),
+        chunk({
+          tool_calls: [
+            { index: 2, id: 'call_c', type: 'function', function: { name: 'get_weather', arguments: '{}' } },
+          ],
+        }),
+        chunk({}, 'tool_calls'),
+      ],
+    });
+    const single = { ...request, input: { ...request.input, parallelToolCalls: false } } as GenerateRequest;
+    const events = await collect(upstream.generate(single));
+    expect(bodies[0]).toMatchObject({ parallel_tool_calls: false });
+    expect(events.filter((event) => event.type !== 'finish')).toEqual([
+      { type: 'tool-call-start', index: 0, id: 'call_a', name: 'get_weather' },
+      { type: 'tool-call-delta', index: 0, argumentsDelta: '{"city":' },
+      { type: 'tool-call-delta', index: 0, argumentsDelta: '"Oslo"}' },
+    ]);
+    expect(events.at(-1)).toMatchObject({ type: 'finish', reason: 'tool_calls' });
+  });
+
   it('asks again without stream_options when the upstream refuses them, and counts usage itself', async () => {
     const { model: upstream, bodies } = await model(
       {

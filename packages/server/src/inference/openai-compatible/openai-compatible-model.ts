@@ -105,6 +105,10 @@ export class OpenAICompatibleModel implements LanguageModel, EmbeddingModel {
     const decoder = new SseDecoder();
     const started = new Set<number>();
     const pendingArguments = new Map<number, string>();
+    // `parallel_tool_calls: false` that the upstream ignored: only its first call counts, as a
+    // local model makes only one.
+    const singleCall = request.input.type === 'chat' && !request.input.parallelToolCalls;
+    let firstCall: number | undefined;
     let finish: FinishReason | undefined;
     let usage: Usage | undefined;
     let text = '';
@@ -133,8 +137,10 @@ export class OpenAICompatibleModel implements LanguageModel, EmbeddingModel {
             delta?.tool_calls ?? (delta?.function_call ? [{ index: 0, function: delta.function_call }] : []);
           for (const call of calls) {
             const index = call.index ?? 0;
+            if (singleCall && firstCall !== undefined && index !== firstCall) continue;
             if (!started.has(index) && (call.id || call.function?.name)) {
               started.add(index);
+              firstCall ??= index;
               yield {
                 type: 'tool-call-start',
                 index,

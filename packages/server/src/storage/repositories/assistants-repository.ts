@@ -238,8 +238,8 @@ export function createAssistantsRepository(
     },
 
     async listFiles({ assistantId, limit, order, after, before }) {
-      // File ids are not ours (they may not sort by time): cursors are looked up in this list.
-      const seqOf = async (fileId: string | undefined) => {
+      // The list is in the order files were attached: a cursor is looked up in it first.
+      const seqOf = async (fileId: string | undefined, param: 'after' | 'before') => {
         if (fileId === undefined) return undefined;
         const row = await db
           .selectFrom('assistant_files')
@@ -247,10 +247,15 @@ export function createAssistantsRepository(
           .where('assistant_id', '=', assistantId)
           .where('file_id', '=', fileId)
           .executeTakeFirst();
-        return row?.seq ?? Number.NaN;
+        // Detached since the last page: its own id still says roughly where it was (a 400 when it is no file id).
+        return row?.seq ?? cursorSequence('file', fileId, param);
       };
-      const plan = planPage({ limit, order, afterSeq: await seqOf(after), beforeSeq: await seqOf(before) });
-      if (Number.isNaN(plan.greaterThan) || Number.isNaN(plan.lessThan)) return { data: [], hasMore: false };
+      const plan = planPage({
+        limit,
+        order,
+        afterSeq: await seqOf(after, 'after'),
+        beforeSeq: await seqOf(before, 'before'),
+      });
       let query = db.selectFrom('assistant_files').selectAll().where('assistant_id', '=', assistantId);
       if (plan.greaterThan !== undefined) query = query.where('seq', '>', plan.greaterThan);
       if (plan.lessThan !== undefined) query = query.where('seq', '<', plan.lessThan);

@@ -11,7 +11,7 @@ import { inTransaction } from '../in-transaction.js';
 import { fromJsonColumn, toJsonColumn } from '../json-column.js';
 import { finishPage, type Page, planPage, type SortOrder } from '../paging.js';
 import type { DatabaseSchema } from '../schema.js';
-import { nextSequence, sequenceOfId } from '../sortable-id.js';
+import { cursorSequence, nextSequence } from '../sortable-id.js';
 
 export type AttributeValue = string | number | boolean;
 export type Attributes = Readonly<Record<string, AttributeValue>>;
@@ -216,7 +216,7 @@ export function createVectorStoreFilesRepository(
     },
 
     async list({ workspaceId, vectorStoreId, status, batchId, limit, order, after, before }) {
-      const cursor = async (fileId: string | undefined) => {
+      const cursor = async (fileId: string | undefined, param: 'after' | 'before') => {
         if (fileId === undefined) return undefined;
         const row = await db
           .selectFrom('vector_store_files')
@@ -224,10 +224,15 @@ export function createVectorStoreFilesRepository(
           .where('vector_store_id', '=', vectorStoreId)
           .where('file_id', '=', fileId)
           .executeTakeFirst();
-        // Detached since the last page: its own id still says roughly where it was.
-        return row?.seq ?? sequenceOfId('file', fileId) ?? undefined;
+        // Detached since the last page: its own id still says roughly where it was (a 400 when it is no file id).
+        return row?.seq ?? cursorSequence('file', fileId, param);
       };
-      const plan = planPage({ limit, order, afterSeq: await cursor(after), beforeSeq: await cursor(before) });
+      const plan = planPage({
+        limit,
+        order,
+        afterSeq: await cursor(after, 'after'),
+        beforeSeq: await cursor(before, 'before'),
+      });
       let query = db
         .selectFrom('vector_store_files')
         .selectAll('vector_store_files')
