@@ -2,8 +2,9 @@
 // upstream (a minimal node:http server in a worker thread, returning a fixed chat completion and
 // a fixed SSE stream): direct to the upstream; through Atelier; through a bare node:http
 // pass-through proxy (the floor the issue names); through a raw TCP pipe (bytes copied socket to
-// socket, no HTTP at all: what any Node proxy process costs here); through the Portkey AI gateway
-// (the best-known TypeScript peer).
+// socket, no HTTP at all: what any Node proxy process costs here), and the same pipe in C (one
+// epoll loop, no runtime: what any proxy process costs here); through the Portkey AI gateway (the
+// best-known TypeScript peer).
 // Prints added latency p50/p99 at concurrency 1, throughput at concurrency 16, added latency per
 // streamed chunk, and idle/peak RSS, with the issue's targets:
 //   added p50 ≤ 0.5 ms, throughput ≥ 3× Portkey and ≥ 50% of the bare proxy,
@@ -20,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 
 const CHUNKS_DEFAULT = 64;
+const NATIVE_PIPE = 'raw TCP pipe in C';
 
 // ---------------------------------------------------------------------------------------------
 // The upstream, in a worker thread: its own event loop (so the load generator does not slow it),
@@ -172,6 +174,10 @@ async function main(): Promise<void> {
     );
     children.push(pipe);
 
+    // The same pipe without a runtime: C, one epoll loop (when a C compiler is at hand).
+    const native = await startNativePipe(path.join(repoRoot, 'bench/native-pipe.c'), dataDir, upstreamPort);
+    if (native) children.push(native.process);
+
     const portkeyPort = await freePort();
     const portkey = spawn(
       process.execPath,
@@ -209,6 +215,17 @@ async function main(): Promise<void> {
         model: 'bench-model',
         process: pipe,
       },
+      ...(native
+        ? [
+            {
+              name: NATIVE_PIPE,
+              url: `http://127.0.0.1:${native.port}`,
+              headers: {},
+              model: 'bench-model',
+              process: native.process,
+            },
+          ]
+        : []),
       {
         name: 'Atelier',
         url: `http://127.0.0.1:${atelierPort}`,
@@ -372,6 +389,7 @@ async function main(): Promise<void> {
     const ours = results.get('Atelier')!;
     const bareResult = results.get('bare node:http proxy')!;
     const pipeResult = results.get('raw TCP pipe')!;
+    const nativeResult = results.get(NATIVE_PIPE);
     const portkeyResult = results.get('Portkey gateway')!;
     const check = (ok: boolean) => (ok ? 'PASS' : 'MISS');
     console.log(
@@ -379,8 +397,8 @@ async function main(): Promise<void> {
         `Atelier added p50 ${ours.addedP50.toFixed(3)} ms (target ≤ 0.5): ${check(ours.addedP50 <= 0.5)}`,
         `throughput ${(ours.throughput / portkeyResult.throughput).toFixed(2)}× Portkey (target ≥ 3): ${check(ours.throughput >= 3 * portkeyResult.throughput)}`,
         `throughput ${((100 * ours.throughput) / bareResult.throughput).toFixed(0)}% of the bare proxy (target ≥ 50%): ${check(ours.throughput >= 0.5 * bareResult.throughput)}`,
-        `added per chunk ${ours.addedChunk.toFixed(1)} µs (target ≤ 20): ${check(ours.addedChunk <= 20)}; here a raw TCP pipe (the floor of a proxy process) adds ${pipeResult.addedChunk.toFixed(1)} µs, the bare node:http proxy ${bareResult.addedChunk.toFixed(1)} µs: Atelier ${signed(ours.addedChunk - pipeResult.addedChunk)} µs from the floor; a chunk's one hop without a proxy (the upstream's write to the client's read) takes ${directChunk.toFixed(1)} µs here`,
-        `Atelier's own CPU per chunk ${cpuPerChunk.get('Atelier')!.toFixed(1)} µs (raw TCP pipe ${cpuPerChunk.get('raw TCP pipe')!.toFixed(1)}, bare node:http proxy ${cpuPerChunk.get('bare node:http proxy')!.toFixed(1)})`,
+        `added per chunk ${ours.addedChunk.toFixed(1)} µs (target ≤ 20): ${check(ours.addedChunk <= 20)}; here a raw TCP pipe (the floor of a proxy process) adds ${pipeResult.addedChunk.toFixed(1)} µs, the bare node:http proxy ${bareResult.addedChunk.toFixed(1)} µs: Atelier ${signed(ours.addedChunk - pipeResult.addedChunk)} µs from the floor of a Node.js process${nativeResult ? `; the same pipe in C adds ${nativeResult.addedChunk.toFixed(1)} µs` : ''}; a chunk's one hop without a proxy (the upstream's write to the client's read) takes ${directChunk.toFixed(1)} µs here`,
+        `Atelier's own CPU per chunk ${cpuPerChunk.get('Atelier')!.toFixed(1)} µs (raw TCP pipe ${cpuPerChunk.get('raw TCP pipe')!.toFixed(1)}, bare node:http proxy ${cpuPerChunk.get('bare node:http proxy')!.toFixed(1)}${nativeResult ? `, C pipe ${cpuPerChunk.get(NATIVE_PIPE)!.toFixed(1)}` : ''})`,
         `idle RSS ${ours.idle?.toFixed(0)} MiB (target < 120): ${check((ours.idle ?? Number.POSITIVE_INFINITY) < 120)}`,
       ].join('\n'),
     );
@@ -576,7 +594,34 @@ http.createServer((request, response) => {
 }
 
 /**
- * The floor of any proxy process: each client connection gets its own upstream connection, and
+ * bench/native-pipe.c, compiled into `dir` and started: its port and process; undefined (said so)
+ * when there is no C compiler.
+ */
+async function startNativePipe(
+  source: string,
+  dir: string,
+  upstreamPort: number,
+): Promise<{ port: number; process: ChildProcess } | undefined> {
+  const binary = path.join(dir, 'native-pipe');
+  const compiled = await new Promise<boolean>((resolve) => {
+    const compiler = spawn('cc', ['-O2', '-o', binary, source], { stdio: ['ignore', 'ignore', 'inherit'] });
+    compiler.once('error', () => resolve(false));
+    compiler.once('exit', (code) => resolve(code === 0));
+  });
+  if (!compiled) {
+    console.log(`(no C compiler: the bench runs without the ${NATIVE_PIPE})`);
+    return undefined;
+  }
+  const child = spawn(binary, [String(upstreamPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (line: Buffer) => resolve(Number(String(line).trim())));
+    child.once('error', reject);
+  });
+  return { port, process: child };
+}
+
+/**
+ * The floor of a Node.js proxy process: each client connection gets its own upstream connection, and
  * bytes are piped between the two sockets as they come, with no HTTP at all.
  */
 function rawPipeSource(port: number, upstreamPort: number): string {
