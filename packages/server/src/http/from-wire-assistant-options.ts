@@ -10,6 +10,7 @@ import type {
   ToolResourcesUpdateParam,
 } from '@atelier/protocol';
 import { InvalidRequestError } from '../errors.js';
+import { checkStrictSchema } from '../inference/llama-cpp/grammar-schema.js';
 import type {
   AssistantTool,
   ResponseFormatOption,
@@ -108,6 +109,13 @@ export async function fromWireToolResources(
 export function fromWireResponseFormat(format: AssistantsResponseFormat): ResponseFormatOption {
   if (typeof format === 'string') return format;
   if (format.type === 'json_schema') {
+    // Structured Outputs: refused when the assistant or run is created, not when a run generates.
+    if (format.json_schema.strict === true) {
+      checkStrictSchema(format.json_schema.schema ?? { type: 'object' }, {
+        param: 'response_format',
+        name: format.json_schema.name,
+      });
+    }
     return {
       type: 'json_schema',
       jsonSchema: {

@@ -2,6 +2,7 @@
 // cannot (names, references, capabilities) and builds the engine's GenerateRequest.
 import type { ChatCompletionCreateParams, CompletionCreateParams } from '@atelier/protocol';
 import { InvalidRequestError } from '../errors.js';
+import { checkStrictSchema } from '../inference/llama-cpp/grammar-schema.js';
 import type {
   ChatMessage,
   GenerateRequest,
@@ -195,7 +196,12 @@ function toConstraint(
     });
   }
   if (format.type === 'json_object') return { type: 'json_object' };
-  return { type: 'json_schema', schema: format.json_schema.schema ?? { type: 'object' } };
+  const schema = format.json_schema.schema ?? { type: 'object' };
+  // Structured Outputs: a strict schema is refused up front unless decoding can always satisfy it.
+  if (format.json_schema.strict === true) {
+    checkStrictSchema(schema, { param: 'response_format', name: format.json_schema.name });
+  }
+  return { type: 'json_schema', schema };
 }
 
 function mentionsJson(messages: ChatCompletionCreateParams['messages']): boolean {
