@@ -11,42 +11,22 @@ import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import { MODEL, startApiServer } from '../support/api-server.js';
+import {
+  apiRoutes,
+  envelopeProblem,
+  fillPath,
+  paramsOf,
+  type RawReply as Reply,
+  type Route,
+  routesOf,
+  sendRaw,
+} from '../support/route-sweep.js';
 import { tasksDocument } from '../support/tasks-openapi.js';
 import { Visitor } from '../support/web-visitor.js';
 
 /** Small enough that the "too large" case is cheap to send, large enough for the 100k strings. */
 const MAX_BODY_BYTES = 1024 * 1024;
 const CLIENT_ERRORS = new Set([400, 401, 403, 404, 405, 409, 413, 415, 422, 429]);
-
-interface Route {
-  readonly method: string;
-  /** As registered: `/v1/threads/:thread_id/runs`, `/v1/models/*`. */
-  readonly path: string;
-}
-
-/**
- * Every route of the app, read from Fastify's own route tree (`printRoutes`): one line per node,
- * four columns of indentation per level, each node's segment followed by its methods.
- */
-function routesOf(tree: string): Route[] {
-  const routes: Route[] = [];
-  const stack: string[] = [];
-  for (const line of tree.split('\n')) {
-    const match = /^((?:[│ ] {3})*)[├└]── (.*?)(?: \(([A-Z, ]+)\))?$/.exec(line);
-    if (!match) continue;
-    const depth = match[1]!.length / 4;
-    const segment = match[2]!;
-    const parent = stack[depth - 1] ?? '';
-    // The tree prints a wildcard as `*` under its static parent, dropping the `/` before it.
-    const path = segment === '*' && !parent.endsWith('/') ? `${parent}/*` : `${parent}${segment}`;
-    stack.length = depth;
-    stack.push(path);
-    for (const method of (match[3] ?? '').split(', ')) {
-      if (method && method !== 'HEAD') routes.push({ method, path });
-    }
-  }
-  return routes;
-}
 
 // ---------------------------------------------------------------------------------------------
 // What each route's body holds: a valid body to start from (so one field at a time is wrong),
@@ -466,53 +446,8 @@ let routes: Route[];
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const session = { cookie: '', csrf: '' };
 
-interface Reply {
-  readonly status: number;
-  readonly contentType: string;
-  readonly text: string;
-}
-
-function send({
-  method,
-  path,
-  headers = {},
-  body = undefined,
-}: {
-  method: string;
-  path: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer | undefined;
-}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        agent,
-        headers: { ...headers, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) },
-      },
-      (response) => {
-        const contentType = String(response.headers['content-type'] ?? '');
-        const status = response.statusCode ?? 0;
-        // An event stream stays open: its status and type are all this sweep needs.
-        if (contentType.startsWith('text/event-stream')) {
-          response.destroy();
-          resolve({ status, contentType, text: '' });
-          return;
-        }
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status, contentType, text: Buffer.concat(chunks).toString() }));
-        response.on('error', reject);
-      },
-    );
-    request.setTimeout(15_000, () => request.destroy(new Error('no answer in 15 s')));
-    request.on('error', reject);
-    request.end(body);
-  });
-}
+const send = (request: Omit<Parameters<typeof sendRaw>[0], 'port' | 'agent'>): Promise<Reply> =>
+  sendRaw({ port, agent, ...request });
 
 /** Who the route's caller is: the API key on /v1, the session (or a signed-out page) on /api. */
 function authHeaders(route: Route): Record<string, string> {
@@ -552,23 +487,9 @@ function fixtureFor(route: Route, param: string): string {
   return fixtures[key] ?? 'no_such_fixture';
 }
 
-function paramsOf(route: Route): string[] {
-  return route.path.split('/').flatMap((segment) => {
-    if (segment.startsWith(':')) return [segment.slice(1)];
-    return segment === '*' ? ['*'] : [];
-  });
-}
-
 /** The route's path with every parameter an existing object, except `override`'s. */
 function fill(route: Route, override: Record<string, string> = {}): string {
-  return route.path
-    .split('/')
-    .map((segment) => {
-      const param = segment.startsWith(':') ? segment.slice(1) : segment === '*' ? '*' : undefined;
-      if (param === undefined) return segment;
-      return override[param] ?? encodeURIComponent(fixtureFor(route, param));
-    })
-    .join('/');
+  return fillPath(route, (param) => override[param] ?? encodeURIComponent(fixtureFor(route, param)));
 }
 
 function baseBody(spec: BodySpec | undefined): Record<string, unknown> {
@@ -582,27 +503,7 @@ function problemOf(reply: Reply, refused: boolean): string | undefined {
   if (reply.status >= 500) return head;
   if (reply.status < 400) return refused ? `accepted: ${head}` : undefined;
   if (!CLIENT_ERRORS.has(reply.status)) return `unexpected status: ${head}`;
-  if (!/^application\/json/.test(reply.contentType)) return `content-type ${reply.contentType}: ${head}`;
-  let body: unknown;
-  try {
-    body = JSON.parse(reply.text);
-  } catch {
-    return `not JSON: ${head}`;
-  }
-  const error = (body as { error?: Record<string, unknown> } | null)?.error;
-  const envelope =
-    body !== null &&
-    typeof body === 'object' &&
-    Object.keys(body).join() === 'error' &&
-    error !== null &&
-    typeof error === 'object' &&
-    Object.keys(error).sort().join() === 'code,message,param,type' &&
-    typeof error['message'] === 'string' &&
-    error['message'] !== '' &&
-    typeof error['type'] === 'string' &&
-    (error['param'] === null || typeof error['param'] === 'string') &&
-    (error['code'] === null || typeof error['code'] === 'string');
-  return envelope ? undefined : `not the error envelope: ${head}`;
+  return envelopeProblem(reply);
 }
 
 class Findings {
@@ -629,8 +530,7 @@ const aimedAtNothing = (route: Route) =>
     ? fill(route, Object.fromEntries(paramsOf(route).map((param) => [param, 'does_not_exist_0'])))
     : fill(route);
 
-const sweptRoutes = () =>
-  routes.filter((route) => route.path.startsWith('/v1/') || route.path.startsWith('/api/'));
+const sweptRoutes = () => apiRoutes(routes);
 const takesBody = (route: Route) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method);
 const label = (value: unknown) => {
   const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));

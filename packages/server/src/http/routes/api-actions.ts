@@ -120,19 +120,19 @@ export async function registerApiActions(
 
     /**
      * An action of a GPT the person may chat with (or edit), wherever the GPT is kept: 404 for a
-     * GPT they cannot reach or an action it does not use.
+     * GPT they cannot reach or an action it does not use. Its users reach the actions of the
+     * version they chat with; only those who edit it, the actions of its draft too.
      */
     const gptAction = async (active: ActiveSession, gptId: string, actionId: string) => {
       const viewer = await gpts.viewer({
         accountId: active.session.accountId,
         workspaceId: active.workspaceRole ? active.session.workspaceId : null,
       });
-      const target =
-        (await gpts.chatTarget({ viewer, gptId, draft: false })) ??
-        (await gpts.chatTarget({ viewer, gptId, draft: true }));
+      const draft = await gpts.chatTarget({ viewer, gptId, draft: true });
+      const target = (await gpts.chatTarget({ viewer, gptId, draft: false })) ?? draft;
       if (!target) throw new NotFoundError(`No GPT found with id '${gptId}'.`, { param: 'gpt_id' });
       const uses =
-        target.config.actionIds.includes(actionId) || target.gpt.draft.actionIds.includes(actionId);
+        target.config.actionIds.includes(actionId) || (draft?.config.actionIds.includes(actionId) ?? false);
       if (!uses) {
         throw new NotFoundError(`This GPT has no action '${actionId}'.`, { param: 'action_id' });
       }

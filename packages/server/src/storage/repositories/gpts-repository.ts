@@ -295,7 +295,8 @@ export function createGptsRepository(
   ): Promise<Page<Gpt>> {
     let afterSeq: number | undefined;
     if (after !== undefined) {
-      const cursor = await db.selectFrom('gpts').select('seq').where('id', '=', after).executeTakeFirst();
+      // Looked up in the list itself: a GPT outside it places nothing, so a page tells nothing of it.
+      const cursor = await filter(selectGpts(db)).where('gpts.id', '=', after).executeTakeFirst();
       // A cursor that is gone (deleted) or foreign: nothing after it that we can place.
       if (!cursor) return { data: [], hasMore: false };
       afterSeq = cursor.seq;
