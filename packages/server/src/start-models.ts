@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { type Config, UPSTREAM_DEFAULTS } from './config/config.js';
 import { ModelRegistry } from './inference/model-registry.js';
 import type { RegistryRules } from './inference/model-registry-rules.js';
+import { loadNativeRelay } from './inference/openai-compatible/native-relay.js';
 import {
   createOpenAICompatibleProvider,
   type OpenAICompatibleProvider,
@@ -87,7 +88,17 @@ export async function startModels({
         }),
       );
     }
-    const upstreams = await createOpenAICompatibleProvider({ upstreams: specs, log, observeUpstream });
+    const nativeRelay = config.nativeRelay ? loadNativeRelay() : undefined;
+    if (config.nativeRelay && !nativeRelay)
+      logger.warn(
+        'ATELIER_NATIVE_RELAY is on but the native relay was not built (npm install builds it, with a C compiler): streams are relayed in JavaScript',
+      );
+    const upstreams = await createOpenAICompatibleProvider({
+      upstreams: specs,
+      log,
+      observeUpstream,
+      nativeRelay,
+    });
     providers.push(upstreams);
     const registry = new ModelRegistry({ providers, rules: await loadRegistryRules(repository), log });
     for (const [name, problem] of upstreams.problems()) log('warn', `upstream ${name}: ${problem}`);

@@ -199,6 +199,11 @@ export interface Config {
   readonly metrics: boolean;
   /** The bearer token `/metrics` asks for; unset: it answers only on this machine (loopback). */
   readonly metricsToken: string | undefined;
+  /**
+   * Relay streamed (chunked) upstream answers with the native relay (native/relay.c) when it was
+   * built: no JavaScript per chunk. Off by default; the JavaScript relay is used without it.
+   */
+  readonly nativeRelay: boolean;
 }
 
 /** A yes/no setting: `true`/`false` (also 1/0, yes/no, on/off) in the environment, a boolean in the file. */
@@ -392,6 +397,7 @@ const SETTINGS = {
     schema: z.string().min(16, 'must be at least 16 characters').regex(/^\S+$/, 'must not contain spaces'),
     secret: true,
   },
+  nativeRelay: { env: 'ATELIER_NATIVE_RELAY', expected: 'on or off', schema: Flag },
 } as const satisfies Record<string, { env: string; expected: string; schema: z.ZodType; secret?: boolean }>;
 
 type SettingName = keyof typeof SETTINGS;
@@ -480,6 +486,7 @@ export function loadConfig({
     vectorCacheMb: (raw.vectorCacheMb as number | undefined) ?? 1024,
     metrics: (raw.metrics as boolean | undefined) ?? true,
     metricsToken: raw.metricsToken as string | undefined,
+    nativeRelay: (raw.nativeRelay as boolean | undefined) ?? false,
   };
   return Object.freeze(config);
 }

@@ -52,7 +52,7 @@ export function relayUpstreamResponse({
   reply: FastifyReply;
   response: PassThroughResponse;
   headers: string[];
-  inspect?: ((piece: Buffer) => void) | undefined;
+  inspect?: ((piece: Buffer, skipped?: number) => void) | undefined;
   ended?: ((whole: boolean) => void) | undefined;
 }): FastifyReply {
   const ours = headers.length;
@@ -108,6 +108,8 @@ export function relayUpstreamResponse({
   const sink: PassThroughSink = {
     // Framed bytes go straight to the socket: they already carry their chunk framing.
     framed,
+    // The native relay (when on) may write the framed bytes to it itself.
+    socket: framed ? socket! : undefined,
     write: (bytes) => {
       if (target.write(bytes)) return true;
       target.once('drain', resume);

@@ -67,8 +67,12 @@ export class UpstreamUsage {
   private keptBytes = 0;
   private droppedBytes = 0;
 
-  /** For the relay: keeps a reference to the piece, dropping the oldest beyond 1 MiB. */
-  readonly inspect = (piece: Buffer): void => {
+  /**
+   * For the relay: keeps a reference to the piece, dropping the oldest beyond 1 MiB. `skipped`:
+   * content before the piece that was not seen (the native relay keeps only the last 1 MiB).
+   */
+  readonly inspect = (piece: Buffer, skipped = 0): void => {
+    this.droppedBytes += skipped;
     this.pieces.push(piece);
     this.keptBytes += piece.length;
     while (this.keptBytes - this.pieces[this.first]!.length >= KEPT_BYTES) {

@@ -1,5 +1,6 @@
 // The provider spec: what any source of models (local GGUF, an OpenAI-compatible upstream)
 // must do. Types only; the engine speaks this and never imports an adapter.
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
 export interface ModelCapabilities {
@@ -188,8 +189,16 @@ export interface PassThroughSink {
   readonly framed: boolean;
   /** Sends bytes on; false asks for a pause until `resume()`. */
   write(bytes: Buffer): boolean;
-  /** Each piece of the content (never framing), as it passes: to look at, not to keep. */
-  inspect?(piece: Buffer): void;
+  /**
+   * The client's socket, when framed bytes go to it (`write` writes them there): a client may
+   * then write them to it directly (the native relay), once nothing is queued on it.
+   */
+  readonly socket?: Socket | undefined;
+  /**
+   * Each piece of the content (never framing), as it passes: to look at, not to keep.
+   * `skipped`: content that went by before it unseen (only its length is known).
+   */
+  inspect?(piece: Buffer, skipped?: number): void;
   end(): void;
   /** The upstream broke off, or its answer could not be read. */
   fail(error: Error): void;

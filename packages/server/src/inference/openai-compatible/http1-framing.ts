@@ -171,6 +171,11 @@ export class ChunkedBody {
     return this.state === State.Done;
   }
 
+  /** Between two chunks: what follows starts a chunk-size line, and nothing is held. */
+  get betweenChunks(): boolean {
+    return this.state === State.Size && this.digits === 0 && this.held === undefined;
+  }
+
   /**
    * Reads `bytes` from `start`; returns the index just past the body's end, or -1 when the body
    * goes on in later bytes. Throws HttpFramingError on a malformed body.

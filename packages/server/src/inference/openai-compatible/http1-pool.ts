@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import tls from 'node:tls';
 import type { PassThroughResponse, PassThroughSink } from '../spec.js';
 import { ChunkedBody, HttpFramingError, type ResponseHead, readResponseHead } from './http1-framing.js';
+import { type NativeRelay, type NativeRelayOutcome, plainSocketFd, setNodeReading } from './native-relay.js';
 
 /** What one exchange reports: its answer (head read), or why there is none. */
 export interface ExchangeHandler {
@@ -53,14 +54,19 @@ export class Http1Pool {
   private readonly waiting: PendingExchange[] = [];
   private open = 0;
   private closed = false;
+  /** @internal Relays framed bodies natively (plain TCP only: TLS bytes are not the answer's). */
+  readonly nativeRelay: NativeRelay | undefined;
 
   constructor({
     url,
     maxConnections = undefined,
     idleTimeoutMs = 4_000,
     ca = undefined,
+    nativeRelay = undefined,
   }: {
     url: URL;
+    /** The native relay (native-relay.ts), for chunked bodies relayed with their framing. */
+    nativeRelay?: NativeRelay | undefined;
     /** HTTPS: the certificates (PEM) to trust instead of Node's bundled ones. */
     ca?: string | undefined;
     maxConnections?: number | undefined;
@@ -73,6 +79,7 @@ export class Http1Pool {
     this.maxConnections = maxConnections ?? Number.POSITIVE_INFINITY;
     this.idleTimeoutMs = idleTimeoutMs;
     this.ca = ca;
+    this.nativeRelay = this.secure ? undefined : nativeRelay;
   }
 
   /**
@@ -281,6 +288,27 @@ class Connection {
     }
   }
 
+  /** @internal The native relay reads the socket: Node stops (and so does its silence timeout). */
+  detach(): number | undefined {
+    const socket = this.socket;
+    if (this.gone || socket.isPaused() || socket.readableLength > 0) return undefined;
+    const fd = plainSocketFd(socket);
+    if (fd === undefined || !setNodeReading(socket, false)) return undefined;
+    socket.setTimeout(0);
+    return fd;
+  }
+
+  /** @internal The native relay is done with the socket (or never began): Node reads it again. */
+  attach(timeoutMs: number): void {
+    if (this.gone) return;
+    setNodeReading(this.socket, true);
+    this.socket.setTimeout(timeoutMs);
+  }
+
+  get nativeRelay(): NativeRelay | undefined {
+    return this.pool.nativeRelay;
+  }
+
   /** @internal The answer's body was read to its end: the exchange is over. */
   finished(reusable: boolean): void {
     this.uses++;
@@ -346,9 +374,11 @@ class Connection {
   private failed(error: Error): void {
     if (this.gone) return;
     this.gone = true;
-    this.socket.destroy();
     const exchange = this.exchange;
     const answer = this.answer;
+    // A native relay holds copies of the descriptors: stopped first, so the close is the peer's too.
+    answer?.stopNative();
+    this.socket.destroy();
     this.exchange = undefined;
     this.answer = undefined;
     if (answer) answer.broke(error);
@@ -378,6 +408,8 @@ class UpstreamAnswer implements PassThroughResponse {
   private failed: Error | undefined;
   private paused = false;
   private readable: Readable | undefined;
+  /** The native relay, when the sink allows it: waiting to take over, or running (its handle). */
+  private native: { readonly relay: NativeRelay; handle: unknown } | undefined;
 
   constructor({
     connection,
@@ -417,6 +449,12 @@ class UpstreamAnswer implements PassThroughResponse {
     this.consumer = sink;
     if (this.chunked)
       this.chunkedBody = new ChunkedBody({ receiver: this.receiverFor(sink), framed: sink.framed });
+    const nativeRelay = this.connection.nativeRelay;
+    if (nativeRelay && this.chunked && sink.framed && sink.socket) {
+      this.native = { relay: nativeRelay, handle: undefined };
+      // After the caller's own writes (the head, corked with the first bytes) went out.
+      process.nextTick(() => this.handOver());
+    }
     this.readHeld();
     // A reader that fell behind on held bytes gets the rest when it resumes.
     if (this.held) return;
@@ -443,6 +481,74 @@ class UpstreamAnswer implements PassThroughResponse {
       return;
     }
     this.connection.flow(false, this.timeoutMs);
+    this.handOver();
+  }
+
+  /**
+   * The native relay takes over the body from here, if it can now: between two chunks, with all
+   * that came so far read and written (nothing held, the client's socket with nothing queued).
+   * Otherwise the JavaScript relay goes on, and it is tried again after the next read.
+   */
+  private handOver(): void {
+    const native = this.native;
+    const sink = this.consumer;
+    if (!native || native.handle !== undefined || !sink?.socket || this.done || this.paused) return;
+    if (this.held || this.failed || !this.chunkedBody!.betweenChunks) return;
+    const client = sink.socket;
+    if (client.writableLength > 0 || client.destroyed) return;
+    const clientFd = plainSocketFd(client);
+    if (clientFd === undefined) return;
+    const upstreamFd = this.connection.detach();
+    if (upstreamFd === undefined) return;
+    try {
+      native.handle = native.relay.relay(
+        upstreamFd,
+        clientFd,
+        this.timeoutMs,
+        sink.inspect !== undefined,
+        (outcome, reason, tail, total, leftover, unsent) =>
+          this.nativeDone(outcome, reason, tail, total, leftover, unsent),
+      );
+    } catch {
+      this.native = undefined;
+      this.connection.attach(this.timeoutMs);
+    }
+  }
+
+  private nativeDone(
+    outcome: NativeRelayOutcome,
+    reason: string,
+    tail: Buffer,
+    total: number,
+    leftover: Buffer,
+    unsent: Buffer,
+  ): void {
+    this.native = undefined;
+    // What passed counts for usage however it ended (aborted: the client left, or the answer broke).
+    if (total > 0) this.consumer?.inspect?.(tail, total - tail.length);
+    if (outcome === 'aborted' || this.done) return;
+    if (outcome === 'end') {
+      // What a slow client had not taken yet goes through Node, as on the JavaScript path: the
+      // upstream connection is free at the body's end, not when the client caught up.
+      if (unsent.length > 0) this.consumer!.write(unsent);
+      this.connection.attach(this.timeoutMs);
+      this.finish(leftover.length === 0);
+      return;
+    }
+    this.connection.abandon(
+      reason === 'timeout'
+        ? new UpstreamTimeout()
+        : reason.startsWith('framing:')
+          ? new HttpFramingError(reason.slice('framing:'.length))
+          : new UpstreamConnectionClosed(),
+    );
+  }
+
+  /** @internal Stops a native relay still running (its descriptors closed, so the peers see the close). */
+  stopNative(): void {
+    const native = this.native;
+    this.native = undefined;
+    if (native?.handle !== undefined) native.relay.abort(native.handle);
   }
 
   /**
@@ -462,6 +568,7 @@ class UpstreamAnswer implements PassThroughResponse {
   destroy(): void {
     if (this.done) return;
     this.done = true;
+    this.stopNative();
     this.connection.abandon(new UpstreamConnectionClosed());
   }
 
@@ -475,6 +582,7 @@ class UpstreamAnswer implements PassThroughResponse {
       return;
     }
     this.read(bytes, start);
+    if (this.native) this.handOver();
   }
 
   /** @internal Whether the body was one read to the close, which has now come. */
@@ -491,6 +599,7 @@ class UpstreamAnswer implements PassThroughResponse {
   /** @internal The connection failed mid-answer. */
   broke(error: Error): void {
     if (this.done) return;
+    this.stopNative();
     if (!this.consumer || this.held) {
       // What came before the failure may still be the whole body: the consumer reads it first.
       this.failed = error;

@@ -10,6 +10,7 @@ import type {
   ModelInfo,
   PassThrough,
 } from '../spec.js';
+import type { NativeRelay } from './native-relay.js';
 import { OpenAICompatibleModel } from './openai-compatible-model.js';
 import { UpstreamClient, type UpstreamObserver } from './upstream-client.js';
 
@@ -46,6 +47,8 @@ export interface OpenAICompatibleProviderOptions {
   readonly refreshIntervalMs?: number;
   /** The observer of each upstream's attempts, by upstream name (the server's metrics). */
   readonly observeUpstream?: ((name: string) => UpstreamObserver) | undefined;
+  /** Relays streamed answers of plain-HTTP upstreams natively (native-relay.ts). */
+  readonly nativeRelay?: NativeRelay | undefined;
 }
 
 interface ServedModel {
@@ -71,6 +74,7 @@ export async function createOpenAICompatibleProvider({
   discoveryTimeoutMs = 5_000,
   refreshIntervalMs = 30_000,
   observeUpstream = undefined,
+  nativeRelay = undefined,
 }: OpenAICompatibleProviderOptions): Promise<OpenAICompatibleProvider> {
   let upstreams: Upstream[] = [];
   let served = new Map<string, ServedModel>();
@@ -157,7 +161,7 @@ export async function createOpenAICompatibleProvider({
       const upstream: Upstream = {
         spec,
         key,
-        client: new UpstreamClient({ ...spec, observer: observeUpstream?.(spec.name) }),
+        client: new UpstreamClient({ ...spec, observer: observeUpstream?.(spec.name), nativeRelay }),
         models: [],
         problem: undefined,
         discoveredAt: 0,

@@ -8,6 +8,7 @@ import https from 'node:https';
 import { AtelierError } from '../../errors.js';
 import type { PassThroughCall, PassThroughResponse } from '../spec.js';
 import { type Exchange, Http1Pool, UpstreamConnectionClosed, UpstreamTimeout } from './http1-pool.js';
+import type { NativeRelay } from './native-relay.js';
 
 export interface UpstreamClientOptions {
   readonly name: string;
@@ -31,6 +32,8 @@ export interface UpstreamClientOptions {
   readonly ca?: string | undefined;
   /** Told of each attempt's outcome (the server's metrics). */
   readonly observer?: UpstreamObserver | undefined;
+  /** Relays streamed (chunked) answers natively, on plain HTTP (native-relay.ts). */
+  readonly nativeRelay?: NativeRelay | undefined;
 }
 
 /**
@@ -89,6 +92,7 @@ export class UpstreamClient {
     maxRetryAfterMs = 10_000,
     ca = undefined,
     observer = undefined,
+    nativeRelay = undefined,
   }: UpstreamClientOptions) {
     this.name = name;
     this.url = new URL(baseUrl);
@@ -107,7 +111,7 @@ export class UpstreamClient {
     this.maxRetryAfterMs = maxRetryAfterMs;
     this.ca = ca;
     this.observer = observer;
-    this.pool = new Http1Pool({ url: this.url, maxConnections: maxConcurrency, ca });
+    this.pool = new Http1Pool({ url: this.url, maxConnections: maxConcurrency, ca, nativeRelay });
   }
 
   /**
