@@ -233,6 +233,11 @@ describe('strict json_schema: what cannot be guaranteed is refused before genera
       schema: { type: 'string', format: 'credit-card' },
       message: "In context=(), 'format'",
     },
+    {
+      keyword: 'a $ref that loops before any property or item',
+      schema: { $defs: { x: { anyOf: [{ $ref: '#/$defs/x' }, { type: 'string' }] } }, $ref: '#/$defs/x' },
+      message: "In context=('$defs', 'x', 'anyOf', 0), '$ref' \"#/$defs/x\" refers back to itself",
+    },
   ];
 
   it.each(cases)(
@@ -276,6 +281,28 @@ describe('strict json_schema: what cannot be guaranteed is refused before genera
     });
     const parsed = JSON.parse(completion.choices[0]!.message.content!) as { n: unknown };
     expect(Array.isArray(parsed.n)).toBe(true);
+  });
+
+  it('without strict, a schema no grammar can hold is a 400 too, never a 500', async () => {
+    const error = await client.chat.completions
+      .create({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'Hello.' }],
+        response_format: {
+          type: 'json_schema',
+          json_schema: {
+            name: 'thing',
+            schema: { $defs: { x: { anyOf: [{ $ref: '#/$defs/x' }, { type: 'null' }] } }, $ref: '#/$defs/x' },
+          },
+        },
+        max_tokens: 20,
+      })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    const bad = error as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(bad.type).toBe('invalid_request_error');
+    expect(bad.param).toBe('response_format.json_schema.schema');
+    expect(bad.message).toContain('\'$ref\' "#/$defs/x" refers back to itself before any property or item');
   });
 
   it('Assistants: creating an assistant or a run with such a schema is refused the same way', async () => {

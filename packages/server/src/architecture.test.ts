@@ -73,6 +73,16 @@ describe('dependency directions', () => {
     ).toEqual([]);
   });
 
+  it('http and the platform never import an adapter (main.ts chooses them)', () => {
+    expect(
+      violations(
+        (file) => /^(http|platform)\//.test(file),
+        (target) =>
+          /^inference\/(llama-cpp|openai-compatible)\//.test(target) || target.startsWith('node-llama-cpp'),
+      ),
+    ).toEqual([]);
+  });
+
   it('inference, tools and storage never reach up into engine, platform or http', () => {
     expect(
       violations(

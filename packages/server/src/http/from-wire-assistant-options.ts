@@ -10,7 +10,7 @@ import type {
   ToolResourcesUpdateParam,
 } from '@atelier/protocol';
 import { InvalidRequestError } from '../errors.js';
-import { checkStrictSchema } from '../inference/llama-cpp/grammar-schema.js';
+import { checkStrictSchema } from '../inference/structured-output/grammar-schema.js';
 import type {
   AssistantTool,
   ResponseFormatOption,

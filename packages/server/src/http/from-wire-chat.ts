@@ -2,7 +2,6 @@
 // cannot (names, references, capabilities) and builds the engine's GenerateRequest.
 import type { ChatCompletionCreateParams, CompletionCreateParams } from '@atelier/protocol';
 import { InvalidRequestError } from '../errors.js';
-import { checkStrictSchema } from '../inference/llama-cpp/grammar-schema.js';
 import type {
   ChatMessage,
   GenerateRequest,
@@ -13,6 +12,7 @@ import type {
   ToolMode,
   UserContent,
 } from '../inference/spec.js';
+import { checkStrictSchema } from '../inference/structured-output/grammar-schema.js';
 
 export interface ChatRequestPlan {
   readonly request: GenerateRequest;

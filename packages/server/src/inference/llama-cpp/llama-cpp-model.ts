@@ -28,7 +28,7 @@ import type {
   TokenLogprob,
   ToolDefinition,
 } from '../spec.js';
-import { tightenNumberRules, toGrammarSchema } from './grammar-schema.js';
+import { tightenNumberRules, toGrammarSchema } from '../structured-output/grammar-schema.js';
 import { SequencePool } from './sequence-pool.js';
 import {
   partialSuffixLength,
@@ -351,26 +351,20 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
       })),
     };
     const compiled = await this.compileSchema(callSchema, 'tools');
-    return this.llama.createGrammar({
-      grammar: toolCallGrammar({ callGrammar: compiled.grammar, parallel }),
-    });
+    return refusedAsInvalid('tools', () =>
+      this.llama.createGrammar({ grammar: toolCallGrammar({ callGrammar: compiled.grammar, parallel }) }),
+    );
   }
 
   private async compileSchema(schema: Record<string, unknown>, param: string): Promise<LlamaGrammar> {
-    let compiled: LlamaGrammar;
-    try {
+    return refusedAsInvalid(param, async () => {
       // biome-ignore lint/suspicious/noExplicitAny: the schema was normalised by toGrammarSchema.
-      compiled = await this.llama.createGrammarForJsonSchema(schema as any);
-    } catch (error) {
-      throw new InvalidRequestError(`Invalid schema for ${param}: ${(error as Error).message}`, {
-        param,
-        cause: error,
+      const compiled = await this.llama.createGrammarForJsonSchema(schema as any);
+      return this.llama.createGrammar({
+        grammar: tightenNumberRules(compiled.grammar),
+        stopGenerationTriggers: compiled.stopGenerationTriggers,
+        trimWhitespaceSuffix: compiled.trimWhitespaceSuffix,
       });
-    }
-    return this.llama.createGrammar({
-      grammar: tightenNumberRules(compiled.grammar),
-      stopGenerationTriggers: compiled.stopGenerationTriggers,
-      trimWhitespaceSuffix: compiled.trimWhitespaceSuffix,
     });
   }
 
@@ -606,4 +600,19 @@ function safeLog(probability: number): number {
 
 function randomSeed(): number {
   return Math.floor(Math.random() * 2 ** 31);
+}
+
+/**
+ * A schema node-llama-cpp or llama.cpp's grammar parser refuses ("Failed to parse grammar") is
+ * the request's schema at fault: a 400 naming `param`, never a 500.
+ */
+async function refusedAsInvalid<T>(param: string, build: () => Promise<T>): Promise<T> {
+  try {
+    return await build();
+  } catch (error) {
+    throw new InvalidRequestError(`Invalid schema for ${param}: ${(error as Error).message}`, {
+      param,
+      cause: error,
+    });
+  }
 }

@@ -6,6 +6,8 @@
 //
 // With `strict`, every keyword that changes which values are valid is either enforced or refused
 // (what OpenAI's Structured Outputs promise); without it, what cannot be enforced is left out.
+// Pure code with no runtime behind it: the HTTP layer checks a strict schema with it when a request
+// arrives, and the llama-cpp adapter compiles the same conversion (cached) when it generates.
 import { InvalidRequestError } from '../../errors.js';
 import { integerRangeGrammar, nextDown, nextUp, numberRangeGrammar } from './number-grammar.js';
 import {
@@ -139,6 +141,8 @@ export function tightenNumberRules(grammar: string): string {
 class SchemaConverter {
   private readonly defNames = new Map<unknown, string>();
   private readonly defs: Record<string, Json> = {};
+  /** $defs being converted with no object or array entered since: a $ref back to one loops. */
+  private open = new Set<string>();
   private readonly strict: boolean;
 
   constructor(
@@ -193,6 +197,12 @@ class SchemaConverter {
       const target = this.resolve(schema['$ref'], path);
       if (hasConstraints(rest))
         return this.convert(this.mergeAll([target.node, rest], path, depth), path, depth + 1);
+      if (this.open.has(this.defNames.get(target.node) ?? '')) {
+        throw this.invalid(
+          path,
+          `'$ref' ${JSON.stringify(schema['$ref'])} refers back to itself before any property or item`,
+        );
+      }
       return { $ref: `#/$defs/${this.defName(target.node, target.path)}` };
     }
     if (schema['nullable'] === true) {
@@ -457,12 +467,12 @@ class SchemaConverter {
     prefix = prefix.slice(0, max);
     const out: Json = { type: 'array' };
     if (prefix.length > 0) {
-      out['prefixItems'] = prefix.map((item, index) =>
-        this.convert(item, [...path, 'prefixItems', index], depth + 1),
+      out['prefixItems'] = this.inside(() =>
+        prefix.map((item, index) => this.convert(item, [...path, 'prefixItems', index], depth + 1)),
       );
     }
     if (items !== false && max > prefix.length)
-      out['items'] = this.convert(items, [...path, 'items'], depth + 1);
+      out['items'] = this.inside(() => this.convert(items, [...path, 'items'], depth + 1));
     if (min > 0) out['minItems'] = min;
     if (max !== Number.POSITIVE_INFINITY) out['maxItems'] = max;
     return out;
@@ -508,15 +518,17 @@ class SchemaConverter {
       // Writing exactly the declared properties is valid whatever additionalProperties allows.
       return {
         type: 'object',
-        properties: Object.fromEntries(
-          keys.map((key) => [key, this.convert(properties[key], [...path, 'properties', key], depth + 1)]),
+        properties: this.inside(() =>
+          Object.fromEntries(
+            keys.map((key) => [key, this.convert(properties[key], [...path, 'properties', key], depth + 1)]),
+          ),
         ),
       };
     }
     const out: Json = {
       type: 'object',
       additionalProperties: isObject(additional)
-        ? this.convert(additional, [...path, 'additionalProperties'], depth + 1)
+        ? this.inside(() => this.convert(additional, [...path, 'additionalProperties'], depth + 1))
         : true,
     };
     if (min > 0) out['minProperties'] = min;
@@ -658,15 +670,32 @@ class SchemaConverter {
     return { node, path: parts };
   }
 
-  /** The $defs name of a referenced schema, converted once (so recursion stays finite). */
+  /**
+   * The $defs name of a referenced schema, converted once (so recursion stays finite). A schema
+   * that reaches itself again before any property or item (`x = x | string`) would be a
+   * left-recursive grammar, which llama.cpp refuses: convert() refuses it, naming the $ref.
+   */
   private defName(node: unknown, path: Path): string {
     let name = this.defNames.get(node);
     if (name === undefined) {
       name = `d${this.defNames.size}`;
       this.defNames.set(node, name);
+      this.open.add(name);
       this.defs[name] = this.convert(node, path, 0);
+      this.open.delete(name);
     }
     return name;
+  }
+
+  /** Converts what lies inside an object or array: a $ref there is no longer a loop. */
+  private inside<T>(convert: () => T): T {
+    const open = this.open;
+    this.open = new Set();
+    try {
+      return convert();
+    } finally {
+      this.open = open;
+    }
   }
 
   // -------------------------------------------------------------------------------------------

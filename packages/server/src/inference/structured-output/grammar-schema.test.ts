@@ -406,6 +406,8 @@ describe('strict: what cannot be guaranteed is refused, naming the keyword and w
     for (const schema of [
       { type: 'integer', minimum: 5, maximum: 4 },
       { type: 'number', exclusiveMinimum: 1, exclusiveMaximum: 1 },
+      { type: 'number', exclusiveMinimum: Number.MAX_VALUE },
+      { type: 'number', exclusiveMaximum: -Number.MAX_VALUE },
       { type: 'string', minLength: 3, maxLength: 2 },
       { type: 'object', required: ['a'], additionalProperties: false },
       { allOf: [{ type: 'string' }, { type: 'integer' }] },
@@ -436,6 +438,40 @@ describe('strict: what cannot be guaranteed is refused, naming the keyword and w
     ).toThrow(
       "Invalid schema for response_format 'thing': In context=('properties', 'n'), 'uniqueItems' is not permitted.",
     );
+  });
+
+  it('refuses a $ref that loops before any property or item (a left-recursive grammar)', async () => {
+    for (const schema of [
+      { $defs: { x: { anyOf: [{ $ref: '#/$defs/x' }, { type: 'string' }] } }, $ref: '#/$defs/x' },
+      {
+        $defs: { x: { $ref: '#/$defs/y' }, y: { anyOf: [{ $ref: '#/$defs/x' }, { type: 'null' }] } },
+        $ref: '#/$defs/x',
+      },
+      { anyOf: [{ type: 'integer' }, { $ref: '#' }] },
+    ]) {
+      for (const strict of [true, false]) {
+        expect(refusal(schema, { strict }), JSON.stringify(schema)).toMatch(
+          /^Invalid schema for response_format 'test': In context=\(.*\), '\$ref' "#[^"]*" refers back to itself before any property or item\.$/,
+        );
+      }
+    }
+    // Through a property or an item the same $ref is recursion a grammar holds.
+    const matches = await matcher({
+      $defs: {
+        node: {
+          type: 'object',
+          properties: {
+            v: { type: 'integer' },
+            next: { anyOf: [{ $ref: '#/$defs/node' }, { type: 'null' }] },
+          },
+          required: ['v', 'next'],
+          additionalProperties: false,
+        },
+      },
+      $ref: '#/$defs/node',
+    });
+    expect(matches('{"v":1,"next":{"v":2,"next":null}}')).toBe(true);
+    expect(matches('{"v":1,"next":{"v":"2","next":null}}')).toBe(false);
   });
 
   it('refuses a string that would read as its own grammar marker', () => {

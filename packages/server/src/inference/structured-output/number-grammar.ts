@@ -24,6 +24,8 @@ export function integerRangeGrammar(min: bigint | null, max: bigint | null): str
  * or null when there is none. The bounds are rounded inwards to that grid.
  */
 export function numberRangeGrammar(min: number | null, max: number | null): string | null {
+  // An exclusive bound at ±Number.MAX_VALUE moves past the last finite number: nothing is left.
+  if (min === Number.POSITIVE_INFINITY || max === Number.NEGATIVE_INFINITY) return null;
   const low = min === null ? null : scaled(min, 'ceil');
   const high = max === null ? null : scaled(max, 'floor');
   const options: string[] = [];
