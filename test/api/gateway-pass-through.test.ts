@@ -8,6 +8,7 @@ import type { ChatCompletionChunk, ChatCompletionTool } from 'openai/resources/c
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNativeRelay } from '../../packages/server/src/inference/openai-compatible/native-relay.js';
 import type { GenerateEvent } from '../../packages/server/src/inference/spec.js';
+import { chatRequest, WEATHER_TOOL } from '../../packages/server/src/test-support/chat-request.js';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import {
   banEndTokens,
@@ -432,34 +433,23 @@ function gatewayTests(nativeRelay: 'on' | 'off'): void {
     it('turns streamed tool calls into tool-call events, and embeds', async () => {
       const model = gateway.server.registry.languageModel(LAB);
       const events: GenerateEvent[] = [];
-      for await (const event of model.generate({
-        input: {
-          type: 'chat',
-          messages: [{ role: 'user', content: [{ type: 'text', text: 'Weather?' }] }],
-          tools: [
-            {
-              name: 'get_weather',
-              parameters: {
-                type: 'object',
-                properties: { city: { type: 'string', maxLength: 8 } },
-                required: ['city'],
-                additionalProperties: false,
-              },
-            },
-          ],
-          toolMode: { type: 'function', name: 'get_weather' },
+      const tool = {
+        ...WEATHER_TOOL,
+        parameters: {
+          type: 'object',
+          properties: { city: { type: 'string', maxLength: 8 } },
+          required: ['city'],
+          additionalProperties: false,
+        },
+      };
+      for await (const event of model.generate(
+        chatRequest({
+          text: 'Weather?',
+          tools: [tool],
+          toolMode: { type: 'function', name: tool.name },
           parallelToolCalls: false,
-        },
-        sampling: {
-          temperature: 1,
-          topP: 1,
-          stop: [],
-          presencePenalty: 0,
-          frequencyPenalty: 0,
-          logitBias: new Map(),
-        },
-        constraint: { type: 'none' },
-      })) {
+        }),
+      )) {
         events.push(event);
       }
       const start = events.find((event) => event.type === 'tool-call-start');

@@ -5,11 +5,20 @@ import OpenAI from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
-import { MODEL, postRaw, startApiServer, streamRaw } from '../support/api-server.js';
+import {
+  banEndTokens,
+  MODEL,
+  postRaw,
+  startApiServer,
+  streamRaw,
+  vocabulary,
+} from '../support/api-server.js';
 import { assertMatchesLatestSpec } from './vector-stores-support.js';
 
 let upstream: TestServer;
 let gateway: TestServer;
+/** The upstream model's vocabulary (its end tokens are banned where a reply must run on). */
+let tokens: string[];
 
 const LAB = `lab/${MODEL}`;
 
@@ -23,6 +32,7 @@ beforeAll(async () => {
       ]),
     },
   });
+  tokens = await vocabulary(upstream);
 });
 afterAll(async () => {
   await gateway?.close();
@@ -157,8 +167,9 @@ describe('usage of passed-through requests', () => {
   ])('counts a stream %s that its client left halfway, from what had passed', async (_, server, model) => {
     const before = await completionsUsage(server(), model);
     const controller = new AbortController();
+    // The random-weight model may end its reply at any token: it must run on until the client leaves.
     const stream = await server().client.chat.completions.create(
-      { model, messages: hello, max_tokens: 400, stream: true },
+      { model, messages: hello, max_tokens: 400, logit_bias: banEndTokens(tokens), stream: true },
       { signal: controller.signal },
     );
     let seen = 0;

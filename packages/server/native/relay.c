@@ -252,8 +252,17 @@ static void finalize(napi_env env, void* data, void* hint) {
   if (r->outcome != RUNNING && r->open_handles == 0) free_relay(r);
 }
 
-/* Ends the relay: stops and closes its handles and descriptors, then tells JavaScript once. */
 static void stop_at_teardown(void* data);
+
+/* Closes the relay's handles and descriptors (closing a poll handle takes its descriptor out of
+ * the loop's epoll set at once). */
+static void close_relay(relay_t* r) {
+  uv_close((uv_handle_t*)&r->upstream_poll, handle_closed);
+  uv_close((uv_handle_t*)&r->client_poll, handle_closed);
+  uv_close((uv_handle_t*)&r->timer, handle_closed);
+  close(r->upstream_fd);
+  close(r->client_fd);
+}
 
 /*
  * Ends the relay: stops and closes its handles and descriptors, then tells JavaScript once. From
@@ -265,12 +274,7 @@ static void finish_relay(relay_t* r, enum outcome outcome, const char* reason, i
   r->outcome = outcome;
   r->reason = reason;
   napi_remove_env_cleanup_hook(r->env, stop_at_teardown, r);
-  uv_close((uv_handle_t*)&r->upstream_poll, handle_closed);
-  uv_close((uv_handle_t*)&r->client_poll, handle_closed);
-  uv_close((uv_handle_t*)&r->timer, handle_closed);
-  // Closing a poll handle takes its descriptor out of the loop's epoll set at once.
-  close(r->upstream_fd);
-  close(r->client_fd);
+  close_relay(r);
   napi_env env = r->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
@@ -316,11 +320,7 @@ static void stop_at_teardown(void* data) {
   relay_t* r = data;
   if (r->outcome != RUNNING) return;
   r->outcome = ABORTED;
-  uv_close((uv_handle_t*)&r->upstream_poll, handle_closed);
-  uv_close((uv_handle_t*)&r->client_poll, handle_closed);
-  uv_close((uv_handle_t*)&r->timer, handle_closed);
-  close(r->upstream_fd);
-  close(r->client_fd);
+  close_relay(r);
 }
 
 static void on_client_writable(uv_poll_t* handle, int status, int events);

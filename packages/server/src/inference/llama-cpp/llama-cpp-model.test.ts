@@ -3,6 +3,7 @@
 // which the random-weight test model never does) can be replayed exactly.
 import type { ChatWrapper, Llama, LlamaContext, LlamaModel, Token } from 'node-llama-cpp';
 import { describe, expect, it } from 'vitest';
+import { chatRequest, WEATHER_TOOL } from '../../test-support/chat-request.js';
 import type { GenerateEvent, GenerateRequest, ModelInfo, ToolMode } from '../spec.js';
 import { LlamaCppModel } from './llama-cpp-model.js';
 
@@ -66,27 +67,15 @@ function request({
   parallelToolCalls: boolean;
   toolMode?: ToolMode;
 }): GenerateRequest {
-  return {
-    input: {
-      type: 'chat',
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'Weather and time in Oslo?' }] }],
-      tools: [
-        { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
-        { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string' } } } },
-      ],
-      toolMode,
-      parallelToolCalls,
-    },
-    sampling: {
-      temperature: 1,
-      topP: 1,
-      stop: [],
-      presencePenalty: 0,
-      frequencyPenalty: 0,
-      logitBias: new Map(),
-    },
-    constraint: { type: 'none' },
-  };
+  return chatRequest({
+    text: 'Weather and time in Oslo?',
+    tools: [
+      WEATHER_TOOL,
+      { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string' } } } },
+    ],
+    toolMode,
+    parallelToolCalls,
+  });
 }
 
 /** What a client gets: the content, the calls (name and arguments) and the finish event. */

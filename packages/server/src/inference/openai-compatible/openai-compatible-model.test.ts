@@ -17,7 +17,7 @@ afterEach(async () => {
   }
 });
 
-type Answer = { status?: number; sse?: unknown[]; json?: unknown; end?: 'done' | 'cut' };
+type Answer = { status?: number; sse?: unknown[]; json?: unknown; end?: 'done' | 'cut' | 'reset' };
 
 /** An upstream answering each request with the next answer; records the bodies it got. */
 async function model(
@@ -35,6 +35,11 @@ async function model(
       if (answer.sse) {
         response.writeHead(200, { 'content-type': 'text/event-stream' });
         for (const event of answer.sse) response.write(`data: ${JSON.stringify(event)}\n\n`);
+        if (answer.end === 'reset') {
+          // The connection breaks mid-stream, once what was written has gone.
+          setTimeout(() => response.socket?.destroy(), 50);
+          return;
+        }
         if (answer.end !== 'cut') response.write('data: [DONE]\n\n');
         response.end();
         return;
@@ -94,24 +99,22 @@ const chunk = (delta: Record<string, unknown>, finish: string | null = null) => 
   choices: [{ index: 0, delta, finish_reason: finish }],
 });
 
+/** The chunk that opens tool call `index` (get_weather), and one that adds to its arguments. */
+const callStart = (index: number, id: string) =>
+  chunk({ tool_calls: [{ index, id, type: 'function', function: { name: 'get_weather', arguments: '' } }] });
+const callArguments = (index: number, text: string) =>
+  chunk({ tool_calls: [{ index, function: { arguments: text } }] });
+
 describe('OpenAICompatibleModel.generate', () => {
   it('asks for a stream with usage, in the upstream model name, and turns OpenAI tool-call deltas into events', async () => {
     const { model: upstream, bodies } = await model({
       sse: [
         chunk({ role: 'assistant', content: null }),
-        chunk({
-          tool_calls: [
-            { index: 0, id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '' } },
-          ],
-        }),
-        chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
-        chunk({
-          tool_calls: [
-            { index: 1, id: 'call_b', type: 'function', function: { name: 'get_weather', arguments: '' } },
-          ],
-        }),
-        chunk({ tool_calls: [{ index: 0, function: { arguments: '"Oslo"}' } }] }),
-        chunk({ tool_calls: [{ index: 1, function: { arguments: '{"city":"Bergen"}' } }] }),
+        callStart(0, 'call_a'),
+        callArguments(0, '{"city":'),
+        callStart(1, 'call_b'),
+        callArguments(0, '"Oslo"}'),
+        callArguments(1, '{"city":"Bergen"}'),
         chunk({}, 'tool_calls'),
         {
           id: 'chatcmpl-1',
@@ -160,20 +163,12 @@ describe('OpenAICompatibleModel.generate', () => {
       sse: [
         chunk({ role: 'assistant', content: null }),
         // The arguments of the second call come before its name: they must not leak either.
-        chunk({ tool_calls: [{ index: 1, function: { arguments: '{"city":' } }] }),
-        chunk({
-          tool_calls: [
-            { index: 0, id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '' } },
-          ],
-        }),
-        chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
-        chunk({
-          tool_calls: [
-            { index: 1, id: 'call_b', type: 'function', function: { name: 'get_weather', arguments: '' } },
-          ],
-        }),
-        chunk({ tool_calls: [{ index: 0, function: { arguments: '"Oslo"}' } }] }),
-        chunk({ tool_calls: [{ index: 1, function: { arguments: '"Bergen"}' } }] }),
+        callArguments(1, '{"city":'),
+        callStart(0, 'call_a'),
+        callArguments(0, '{"city":'),
+        callStart(1, 'call_b'),
+        callArguments(0, '"Oslo"}'),
+        callArguments(1, '"Bergen"}'),
         chunk({
           tool_calls: [
             { index: 2, id: 'call_c', type: 'function', function: { name: 'get_weather', arguments: '{}' } },
@@ -250,6 +245,21 @@ describe('OpenAICompatibleModel.generate', () => {
   it('a stream cut before it finished is an error, not a silent stop', async () => {
     const { model: upstream } = await model({ sse: [chunk({ content: 'Hal' })], end: 'cut' });
     await expect(collect(upstream.generate(request))).rejects.toMatchObject({ code: 'upstream_unavailable' });
+  });
+
+  it('a stream whose connection broke midway is the same OpenAI-style error', async () => {
+    const { model: upstream } = await model({ sse: [chunk({ content: 'Hal' })], end: 'reset' });
+    const seen: GenerateEvent[] = [];
+    const failure = await (async () => {
+      for await (const event of upstream.generate(request)) seen.push(event);
+    })().catch((error: unknown) => error);
+    expect(seen).toEqual([{ type: 'text-delta', text: 'Hal' }]);
+    expect(failure).toMatchObject({
+      status: 503,
+      type: 'service_unavailable_error',
+      code: 'upstream_unavailable',
+      message: 'The upstream `lab` ended its stream before finishing.',
+    });
   });
 });
 

@@ -15,6 +15,7 @@ import type {
   TokenLogprob,
   Usage,
 } from '../spec.js';
+import { UpstreamTimeout } from './http1-pool.js';
 import { SseDecoder } from './sse-decoder.js';
 import { toUpstreamRequest } from './to-upstream-request.js';
 import type { UpstreamClient } from './upstream-client.js';
@@ -160,17 +161,14 @@ export class OpenAICompatibleModel implements LanguageModel, EmbeddingModel {
         }
         if (done) break;
       }
+    } catch (error) {
+      // The upstream broke off mid-stream (reset, silent, bad framing): its outage, said as one.
+      throw error instanceof AtelierError ? error : streamCut(this.client.name, error);
     } finally {
       // Stopping early (the consumer left, or an error): close the upstream request too.
       if (!done) response.body.destroy();
     }
-    if (!done && finish === undefined) {
-      throw new AtelierError(`The upstream \`${this.client.name}\` ended its stream before finishing.`, {
-        status: 503,
-        type: 'service_unavailable_error',
-        code: 'upstream_unavailable',
-      });
-    }
+    if (!done && finish === undefined) throw streamCut(this.client.name);
     usage ??= await estimateUsage(this, request, text);
     yield { type: 'finish', reason: finish ?? 'stop', usage };
   }
@@ -218,6 +216,16 @@ export class OpenAICompatibleModel implements LanguageModel, EmbeddingModel {
     });
     return this.client.send({ endpoint, body: Buffer.from(JSON.stringify(body)), signal });
   }
+}
+
+/** The upstream's stream ended, or broke off (`cause`), before its end. */
+function streamCut(upstream: string, cause: unknown = undefined): AtelierError {
+  return new AtelierError(`The upstream \`${upstream}\` ended its stream before finishing.`, {
+    status: 503,
+    type: 'service_unavailable_error',
+    code: cause instanceof UpstreamTimeout ? 'upstream_timeout' : 'upstream_unavailable',
+    cause,
+  });
 }
 
 function parseChunk(data: string): WireChunk {

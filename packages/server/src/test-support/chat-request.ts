@@ -1,0 +1,40 @@
+// A chat request as the engine hands it to a model, for the tests of the model adapters: one
+// user turn, the weather tool, sampling at OpenAI's defaults and no output constraint.
+import type { GenerateRequest, ToolDefinition, ToolMode } from '../inference/spec.js';
+
+/** The tool those tests offer: a city's weather. */
+export const WEATHER_TOOL: ToolDefinition = {
+  name: 'get_weather',
+  parameters: { type: 'object', properties: { city: { type: 'string' } } },
+};
+
+export function chatRequest({
+  text,
+  tools = [WEATHER_TOOL],
+  toolMode = { type: 'auto' },
+  parallelToolCalls = true,
+}: {
+  text: string;
+  tools?: readonly ToolDefinition[];
+  toolMode?: ToolMode;
+  parallelToolCalls?: boolean;
+}): GenerateRequest {
+  return {
+    input: {
+      type: 'chat',
+      messages: [{ role: 'user', content: [{ type: 'text', text }] }],
+      tools,
+      toolMode,
+      parallelToolCalls,
+    },
+    sampling: {
+      temperature: 1,
+      topP: 1,
+      stop: [],
+      presencePenalty: 0,
+      frequencyPenalty: 0,
+      logitBias: new Map(),
+    },
+    constraint: { type: 'none' },
+  };
+}
