@@ -3,7 +3,8 @@
 // counts the same requests as local-model requests, so the two must agree.
 import OpenAI from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createModelUsageRepository } from '../../packages/server/src/storage/repositories/model-usage-repository.js';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import {
   banEndTokens,
@@ -244,6 +245,39 @@ describe('usage of passed-through requests', () => {
     );
     expect(far.status).toBe(400);
     expect(((await far.json()) as { error: { param: string } }).error.param).toBe('start_time');
+  });
+
+  it('without end_time, counts what was used in the first second of the current minute', async () => {
+    // A minute row of the next minute, read while the clock stands 0.3 s into it: the default end
+    // (now, exclusive) must not leave that minute out. The row stands for a request made then.
+    const minute = (Math.floor(Date.now() / 60_000) + 1) * 60;
+    const key = await upstream.server.storage.repositories.apiKeys.findActiveBySecret(upstream.apiKey);
+    await createModelUsageRepository(upstream.server.storage.database.db).add([
+      {
+        workspaceId: key!.workspaceId,
+        minute,
+        model: 'first-second-model',
+        endpoint: 'chat/completions',
+        apiKeyId: key!.id,
+        accountId: null,
+        requests: 1,
+        inputTokens: 5,
+        cachedInputTokens: 0,
+        outputTokens: 2,
+        estimatedRequests: 0,
+      },
+    ]);
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(minute * 1000 + 300);
+    try {
+      const page = await admin(upstream).admin.organization.usage.completions({
+        start_time: minute - 60,
+        bucket_width: '1m',
+        models: ['first-second-model'],
+      });
+      expect(requestsIn(page)).toBe(1);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('counts each minute in one page when start_time falls inside a minute', async () => {

@@ -71,7 +71,9 @@ async function usagePage<Result extends UsageCompletionsResult | UsageEmbeddings
       { param: 'limit' },
     );
   }
-  const end = params.end_time ?? Math.floor(Date.now() / 1000);
+  // end_time is exclusive: by default it is past the current second, so what was used in it (even
+  // in the first second of a minute, whose row starts there) is counted.
+  const end = params.end_time ?? Math.floor(Date.now() / 1000) + 1;
   const start = params.page === undefined ? params.start_time : pageStart(params.page, params.start_time);
   const count = Math.max(0, Math.min(limit, Math.ceil((end - start) / width.seconds)));
   const to = Math.min(end, start + count * width.seconds);
