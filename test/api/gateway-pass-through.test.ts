@@ -5,8 +5,11 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { connect } from 'node:net';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadNativeRelay } from '../../packages/server/src/inference/openai-compatible/native-relay.js';
+import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
+import {
+  loadNativeRelay,
+  type NativeRelay,
+} from '../../packages/server/src/inference/openai-compatible/native-relay.js';
 import type { GenerateEvent } from '../../packages/server/src/inference/spec.js';
 import { chatRequest, WEATHER_TOOL } from '../../packages/server/src/test-support/chat-request.js';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
@@ -50,7 +53,12 @@ function gatewayTests(nativeRelay: 'on' | 'off'): void {
   const LAB = `lab/${MODEL}`;
   const FIXED = 'fixed/gpt-4o-2024-08-06';
 
+  /** The native relay's starts (native mode): its tests must not pass on the JavaScript relay. */
+  let nativeStarts: MockInstance<NativeRelay['relay']> | undefined;
+
   beforeAll(async () => {
+    const addon = loadNativeRelay();
+    if (nativeRelay === 'on' && addon) nativeStarts = vi.spyOn(addon, 'relay');
     upstream = await startApiServer();
     proxy = await startRecordingProxy(new URL(upstream.baseURL).origin);
     fixed = await startFixedUpstream();
@@ -68,6 +76,7 @@ function gatewayTests(nativeRelay: 'on' | 'off'): void {
     tokens = await vocabulary(upstream);
   });
   afterAll(async () => {
+    nativeStarts?.mockRestore();
     await gateway?.close();
     await proxy?.close();
     await fixed?.close();
@@ -468,6 +477,10 @@ function gatewayTests(nativeRelay: 'on' | 'off'): void {
       });
       expect(Array.from(embedded.embeddings[1]!)).toEqual(direct.data[1]?.embedding.map(Math.fround));
     });
+  });
+
+  it.runIf(nativeRelay === 'on')('relayed the streamed answers with the native relay', () => {
+    expect(nativeStarts?.mock.calls.length ?? 0).toBeGreaterThan(0);
   });
 
   /** One request on its own connection, read to the close: the head as text, the body's bytes. */
