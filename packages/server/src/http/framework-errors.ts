@@ -5,6 +5,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidRequestError } from '../errors.js';
+import { toErrorResponse } from './errors.js';
 
 /** Fastify's `frameworkErrors`: a URL that cannot be decoded, a path parameter too long. */
 export function frameworkErrors(
@@ -17,10 +19,9 @@ export function frameworkErrors(
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? `Invalid URL (${request.method} ${path}): a path segment is too long.`
       : `Invalid URL (${request.method} ${path}): it is not a valid percent-encoded path.`;
-  void reply
-    .code(400)
-    .header('x-request-id', request.id)
-    .send({ error: { message, type: 'invalid_request_error', param: null, code: 'invalid_url' } });
+  const { status, body } = toErrorResponse(new InvalidRequestError(message, { code: 'invalid_url' }));
+  // Answered before the app's hooks: the request id is not added for it.
+  void reply.code(status).header('x-request-id', request.id).send(body);
 }
 
 /**
@@ -31,16 +32,14 @@ export function frameworkErrors(
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   // The client is gone already (a reset): there is nobody to tell.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, message] =
+  const [status, message]: [number, string] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'The request took too long to arrive.']
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'The request headers are too large.']
         : [400, 'The request is not valid HTTP/1.1.'];
   if (socket.writable) {
-    const body = JSON.stringify({
-      error: { message, type: 'invalid_request_error', param: null, code: null },
-    });
+    const body = JSON.stringify(toErrorResponse(new InvalidRequestError(message, { status })).body);
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );

@@ -92,12 +92,16 @@ export async function registerApiActions(
     });
     acceptEmptyJsonBodies(api);
 
-    /** The workspaces the signed-in person belongs to; `wanted` must be one of them (else 404). */
-    const workspacesOf = async (active: ActiveSession, wanted?: string) => {
-      const viewer = await gpts.viewer({
+    /** Whom the signed-in person is to GPTs: their account, and the workspaces they belong to. */
+    const viewerOf = (active: ActiveSession) =>
+      gpts.viewer({
         accountId: active.session.accountId,
         workspaceId: active.workspaceRole ? active.session.workspaceId : null,
       });
+
+    /** The workspaces the signed-in person belongs to; `wanted` must be one of them (else 404). */
+    const workspacesOf = async (active: ActiveSession, wanted?: string) => {
+      const viewer = await viewerOf(active);
       if (wanted !== undefined && !viewer.workspaceIds.has(wanted)) {
         throw new NotFoundError(`No workspace with id '${wanted}' that you belong to.`, {
           param: 'workspace_id',
@@ -124,16 +128,14 @@ export async function registerApiActions(
      * version they chat with; only those who edit it, the actions of its draft too.
      */
     const gptAction = async (active: ActiveSession, gptId: string, actionId: string) => {
-      const viewer = await gpts.viewer({
-        accountId: active.session.accountId,
-        workspaceId: active.workspaceRole ? active.session.workspaceId : null,
-      });
-      const draft = await gpts.chatTarget({ viewer, gptId, draft: true });
-      const target = (await gpts.chatTarget({ viewer, gptId, draft: false })) ?? draft;
+      const viewer = await viewerOf(active);
+      const published = await gpts.chatTarget({ viewer, gptId, draft: false });
+      const inPublished = published?.config.actionIds.includes(actionId) ?? false;
+      // The draft only when the version chatted with does not use the action (null to its users).
+      const draft = inPublished ? null : await gpts.chatTarget({ viewer, gptId, draft: true });
+      const target = published ?? draft;
       if (!target) throw new NotFoundError(`No GPT found with id '${gptId}'.`, { param: 'gpt_id' });
-      const uses =
-        target.config.actionIds.includes(actionId) || (draft?.config.actionIds.includes(actionId) ?? false);
-      if (!uses) {
+      if (!inPublished && !draft?.config.actionIds.includes(actionId)) {
         throw new NotFoundError(`This GPT has no action '${actionId}'.`, { param: 'action_id' });
       }
       return { target, action: await actions.get({ workspaceId: target.gpt.workspaceId, actionId }) };
@@ -144,10 +146,7 @@ export async function registerApiActions(
      * builds: the column has no foreign key, so anything else would be kept as a dangling id.
      */
     const checkGptOfAction = async (active: ActiveSession, workspaceId: string, gptId: string) => {
-      const viewer = await gpts.viewer({
-        accountId: active.session.accountId,
-        workspaceId: active.workspaceRole ? active.session.workspaceId : null,
-      });
+      const viewer = await viewerOf(active);
       const seen = await gpts.get({ viewer, gptId }).catch((error: unknown) => {
         if (error instanceof NotFoundError) return null;
         throw error;

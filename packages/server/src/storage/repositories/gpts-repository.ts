@@ -1,7 +1,7 @@
 // GPTs: each is a row with its draft's face and sharing settings, the backing assistant (its
 // draft's instructions, model, tools and tool resources, kept in `assistants`), frozen published
-// versions, and the builder's Create conversation kept with the draft. Who may see or change one is the platform's rule (platform/gpts-*.ts): this
-// stores and finds, unscoped.
+// versions, and the builder's Create conversation kept with the draft. Who may see or change one
+// is the platform's rule (platform/gpts-*.ts): this stores and finds, unscoped.
 
 import type { Kysely, Selectable } from 'kysely';
 import { ConflictError } from '../../errors.js';
