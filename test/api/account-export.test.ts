@@ -6,6 +6,7 @@ import { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import { MODEL } from '../support/api-server.js';
+import { signUpPeople, webOrigin } from '../support/people.js';
 import { expectEnvelope, type Json, Visitor } from '../support/web-visitor.js';
 import { DIALECTS, type DialectServer, startDialectServer } from './vector-stores-support.js';
 
@@ -25,11 +26,8 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       dialectServer = await startDialectServer(dialect);
       server = dialectServer.server;
-      origin = server.baseURL.replace(/\/v1$/, '');
-      ada = new Visitor(origin);
-      bob = new Visitor(origin);
-      await ada.signUp('Ada', 'ada@example.com');
-      await bob.signUp('Bob', 'bob@example.com');
+      origin = webOrigin(server);
+      [ada, bob] = await signUpPeople(server, 'Ada', 'Bob');
     });
     afterAll(async () => {
       await dialectServer?.close();

@@ -6,6 +6,7 @@ import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import { MODEL } from '../support/api-server.js';
+import { webOrigin } from '../support/people.js';
 import { expectEnvelope, type Json, Visitor } from '../support/web-visitor.js';
 import { DIALECTS, type DialectServer, startDialectServer } from './vector-stores-support.js';
 
@@ -32,7 +33,7 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       dialectServer = await startDialectServer(dialect);
       server = dialectServer.server;
-      origin = server.baseURL.replace(/\/v1$/, '');
+      origin = webOrigin(server);
       ada = new Visitor(origin);
       bob = new Visitor(origin);
     });

@@ -13,9 +13,10 @@ import {
   sendJson,
   startLocalServer,
 } from '../../packages/server/src/tools/outbound/test-support/local-server.js';
+import { signUpPeople, webOrigin } from '../support/people.js';
 import { type ScriptedUpstream, startScriptedUpstream } from '../support/scripted-upstream.js';
 import { tasksDocument } from '../support/tasks-openapi.js';
-import { expectEnvelope, type Json, parseSse, type SseEvent, Visitor } from '../support/web-visitor.js';
+import { expectEnvelope, type Json, parseSse, type SseEvent, type Visitor } from '../support/web-visitor.js';
 import { DIALECTS, type DialectServer, startDialectServer } from './vector-stores-support.js';
 
 const MODEL = 'scripted/coder';
@@ -45,13 +46,8 @@ for (const dialect of DIALECTS) {
         ATELIER_OUTBOUND_ALLOW: '127.0.0.1',
       });
       server = dialectServer.server;
-      origin = server.baseURL.replace(/\/v1$/, '');
-      ada = new Visitor(origin);
-      carol = new Visitor(origin);
-      bea = new Visitor(origin);
-      await ada.signUp('Ada', 'ada@example.com');
-      await carol.signUp('Carol', 'carol@example.com');
-      await bea.signUp('Bea', 'bea@example.com');
+      origin = webOrigin(server);
+      [ada, carol, bea] = await signUpPeople(server, 'Ada', 'Carol', 'Bea');
     });
     afterAll(async () => {
       await dialectServer?.close();

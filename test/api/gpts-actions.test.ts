@@ -12,6 +12,7 @@ import {
   sendJson,
   startLocalServer,
 } from '../../packages/server/src/tools/outbound/test-support/local-server.js';
+import { signUpPeople, webOrigin } from '../support/people.js';
 import { type ScriptedUpstream, startScriptedUpstream } from '../support/scripted-upstream.js';
 import { tasksDocument } from '../support/tasks-openapi.js';
 import { expectEnvelope, type Json, Visitor } from '../support/web-visitor.js';
@@ -53,9 +54,8 @@ for (const dialect of DIALECTS) {
         ATELIER_OUTBOUND_ALLOW: '127.0.0.1',
       });
       server = dialectServer.server;
-      origin = server.baseURL.replace(/\/v1$/, '');
-      ada = new Visitor(origin);
-      await ada.signUp('Ada', 'ada@example.com');
+      origin = webOrigin(server);
+      [ada] = await signUpPeople(server, 'Ada');
     });
     afterAll(async () => {
       await dialectServer?.close();

@@ -4,6 +4,7 @@
 // with the GPT.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
+import { signUpPeople, webOrigin } from '../support/people.js';
 import { expectEnvelope, type Json, Visitor } from '../support/web-visitor.js';
 import { DIALECTS, type DialectServer, startDialectServer } from './vector-stores-support.js';
 
@@ -45,12 +46,8 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       dialectServer = await startDialectServer(dialect);
       server = dialectServer.server;
-      const origin = server.baseURL.replace(/\/v1$/, '');
-      ada = new Visitor(origin);
-      carol = new Visitor(origin);
-      stranger = new Visitor(origin);
-      await ada.signUp('Ada', 'ada@example.com');
-      await carol.signUp('Carol', 'carol@example.com');
+      [ada, carol] = await signUpPeople(server, 'Ada', 'Carol');
+      stranger = new Visitor(webOrigin(server));
     });
     afterAll(async () => {
       await dialectServer?.close();

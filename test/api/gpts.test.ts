@@ -7,7 +7,8 @@ import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import { MODEL } from '../support/api-server.js';
-import { expectEnvelope, type Json, Visitor } from '../support/web-visitor.js';
+import { signUpPeople } from '../support/people.js';
+import { expectEnvelope, type Json, type Visitor } from '../support/web-visitor.js';
 import { DIALECTS, type DialectServer, startDialectServer } from './vector-stores-support.js';
 
 const LONG_INSTRUCTIONS = Array.from(
@@ -26,12 +27,9 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       dialectServer = await startDialectServer(dialect);
       server = dialectServer.server;
-      const origin = server.baseURL.replace(/\/v1$/, '');
-      ada = new Visitor(origin);
-      carol = new Visitor(origin);
-      const signedUp = await ada.signUp('Ada', 'ada@example.com');
-      team = signedUp.body.workspaces.find((workspace: Json) => workspace.kind === 'team');
-      await carol.signUp('Carol', 'carol@example.com');
+      [ada, carol] = await signUpPeople(server, 'Ada', 'Carol');
+      const session = await ada.call('GET', '/api/session');
+      team = session.body.workspaces.find((workspace: Json) => workspace.kind === 'team');
     });
     afterAll(async () => {
       await dialectServer?.close();

@@ -885,6 +885,7 @@ describe('isolation between workspaces on every route', () => {
 
   it("pages a list from the other's id exactly as from an id that names nothing", async () => {
     const findings: string[] = [];
+    const paged = new Set<string>();
     const lists = apiRoutes(routes).filter((route) => route.method === 'GET');
     for (const [viewer, other] of [
       [bob, ada],
@@ -905,6 +906,7 @@ describe('isolation between workspaces on every route', () => {
             .filter((id) => ghosts.has(id)),
         );
         const bases = QUERIES[nameOf(route)]?.(viewer) ?? [''];
+        if (cursors.size > 0) paged.add(nameOf(route));
         for (const cursor of cursors) {
           for (const base of bases) {
             for (const name of ['after', 'before']) {
@@ -923,6 +925,24 @@ describe('isolation between workspaces on every route', () => {
       }
     }
     expect(findings).toEqual([]);
+    // A list whose items the sweep cannot name is passed over: the cursor lists are not.
+    expect([...paged]).toEqual(
+      expect.arrayContaining([
+        'GET /v1/models',
+        'GET /v1/files',
+        'GET /v1/vector_stores',
+        'GET /v1/vector_stores/:vector_store_id/files',
+        'GET /v1/assistants',
+        'GET /v1/assistants/:assistant_id/files',
+        'GET /v1/threads/:thread_id/messages',
+        'GET /v1/threads/:thread_id/messages/:message_id/files',
+        'GET /v1/threads/:thread_id/runs',
+        'GET /v1/threads/:thread_id/runs/:run_id/steps',
+        'GET /api/workspaces/:workspace_id/api-keys',
+        'GET /api/chats',
+        'GET /api/gpts',
+      ]),
+    );
   });
 
   it("refuses the other's ids inside a request body, and keeps nothing of such a request", async () => {
