@@ -1,42 +1,64 @@
-// The native relay of a chunked upstream answer (opt-in: ATELIER_NATIVE_RELAY=on). It reads the
-// upstream socket and writes the client socket on Node's own event loop (a uv_poll on dup()'ed
-// descriptors), one client write per upstream read, with the upstream's own chunk framing, and
-// enters JavaScript once, at the end. It follows the framing as http1-framing.ts's ChunkedBody
-// does (same states, same limits) and, like it, leaves the last chunk and trailers to whoever
-// ends the relayed body. See native-relay.ts for the JavaScript side.
+// The native relay of a chunked upstream answer. It reads the upstream socket and writes the
+// client socket on a thread of its own (one per Node environment, one epoll set for all relays),
+// one client write per upstream read, with the upstream's own chunk framing, and enters JavaScript
+// once, at the end. Neither a chunk's wake-up nor its write waits for Node's event loop, so streams
+// flow at the same pace while JavaScript is busy with other requests. It follows the framing as
+// http1-framing.ts's ChunkedBody does (same states, same limits) and, like it, leaves the last
+// chunk and trailers to whoever ends the relayed body. See native-relay.ts for the JavaScript side.
+//
+// Ownership: a running relay belongs to the thread, which changes it only while it holds the
+// thread's lock. It leaves the thread's hands in one of two ways, each under the lock: the thread
+// ends it (the body's end, a failure, the silence timeout) and passes it to the JavaScript thread
+// through a thread-safe function, which frees it after telling JavaScript; or JavaScript aborts it
+// (the client left), which closes its descriptors at once and leaves it on a list the thread frees
+// at the end of its next batch of events (that batch may still name it; the relay then is no
+// longer running and is skipped). Its descriptors are dup()s, out of the epoll set before they are
+// closed, so Node's own sockets are untouched.
+#define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
-#include <uv.h>
 
 #define READ_BYTES 65536
 #define MAX_LINE_BYTES 4096
 #define MAX_TRAILER_BYTES (16 * 1024)
 #define MAX_SIZE_DIGITS 12
 #define KEPT_BYTES (1024 * 1024)
+#define BATCH 64
+#define NO_DEADLINE UINT64_MAX
 
 enum state { SIZE, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF, TRAILER_START, TRAILER, TRAILER_LF, FINAL_LF, DONE };
 enum outcome { RUNNING, END, FAILED, ABORTED };
 
+typedef struct relay_thread relay_thread_t;
+
 typedef struct relay {
-  napi_env env;
+  relay_thread_t* thread;
+  /* The thread's list of running relays (for the silence timer, abort and teardown). */
+  struct relay *previous, *next;
+  /* What abort() names it by: a number, never a pointer JavaScript could keep past its end. */
+  double id;
   napi_ref callback;
   napi_async_context context;
-  uv_poll_t upstream_poll, client_poll;
-  uv_timer_t timer;
   int upstream_fd, client_fd;
   uint64_t timeout_ms;
+  /* When the upstream's silence ends the relay (ms, CLOCK_MONOTONIC); NO_DEADLINE while the
+   * client is the one behind, or without a timeout. */
+  uint64_t deadline;
   int keep_tail;
-  /* Handles still to close, and whether JavaScript still holds the relay: freed when both are 0. */
-  int open_handles;
-  int held_by_js;
+  int waiting_for_client;
   enum outcome outcome;
   const char* reason;
   /* The framing, as ChunkedBody follows it. */
@@ -56,8 +78,29 @@ typedef struct relay {
   /* Bytes read past the body's end. */
   char* leftover;
   size_t leftover_length;
-  char input[READ_BYTES];
 } relay_t;
+
+struct relay_thread {
+  pthread_t thread;
+  pthread_mutex_t lock;
+  int epoll_fd, wake_fd;
+  int stopping;
+  /* Ended relays, to their callbacks on the JavaScript thread. */
+  napi_threadsafe_function done;
+  /* JavaScript thread only: relays whose callback has not run yet (the loop is kept alive while
+   * there are any). */
+  int pending;
+  double next_id;
+  relay_t* running;
+  relay_t* dead;
+  /* The earliest a running relay's deadline may come (the thread looks then). */
+  uint64_t next_check;
+  char input[READ_BYTES];
+};
+
+/* The epoll data of a relay's client descriptor is its address with the low bit set. */
+#define CLIENT_SIDE 1u
+#define WAKE_TAG 0u
 
 static int append(char** buffer, size_t* length, size_t* capacity, const char* bytes, size_t count) {
   if (*length + count > *capacity) {
@@ -221,6 +264,12 @@ static long feed(relay_t* r, const char* bytes, size_t length, size_t* framed_en
   return r->state == DONE ? (long)index : -1;
 }
 
+static uint64_t now_ms(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
 static void free_relay(relay_t* r) {
   free(r->held);
   free(r->out);
@@ -229,103 +278,51 @@ static void free_relay(relay_t* r) {
   free(r);
 }
 
-static void free_unstarted_relay(relay_t* r) {
-  if (r->upstream_fd >= 0) close(r->upstream_fd);
-  if (r->client_fd >= 0) close(r->client_fd);
-  free(r);
+static void wake(relay_thread_t* t) {
+  uint64_t one = 1;
+  ssize_t written;
+  do written = write(t->wake_fd, &one, sizeof one);
+  while (written < 0 && errno == EINTR);
 }
 
-static void free_unstarted(uv_handle_t* handle) {
-  free_unstarted_relay(handle->data);
+static void unlink_relay(relay_t* r) {
+  relay_thread_t* t = r->thread;
+  if (r->previous) r->previous->next = r->next;
+  else t->running = r->next;
+  if (r->next) r->next->previous = r->previous;
+  r->previous = r->next = NULL;
 }
 
-static void handle_closed(uv_handle_t* handle) {
-  relay_t* r = handle->data;
-  if (--r->open_handles == 0 && !r->held_by_js) free_relay(r);
-}
-
-static void finalize(napi_env env, void* data, void* hint) {
-  (void)env;
-  (void)hint;
-  relay_t* r = data;
-  r->held_by_js = 0;
-  if (r->outcome != RUNNING && r->open_handles == 0) free_relay(r);
-}
-
-static void stop_at_teardown(void* data);
-
-/* Closes the relay's handles and descriptors (closing a poll handle takes its descriptor out of
- * the loop's epoll set at once). */
-static void close_relay(relay_t* r) {
-  uv_close((uv_handle_t*)&r->upstream_poll, handle_closed);
-  uv_close((uv_handle_t*)&r->client_poll, handle_closed);
-  uv_close((uv_handle_t*)&r->timer, handle_closed);
+/* Out of the epoll set (a dup()'s registration outlives its close while Node holds the socket),
+ * then closed. Lock held. */
+static void close_descriptors(relay_t* r) {
+  epoll_ctl(r->thread->epoll_fd, EPOLL_CTL_DEL, r->waiting_for_client ? r->client_fd : r->upstream_fd, NULL);
   close(r->upstream_fd);
   close(r->client_fd);
 }
 
-/*
- * Ends the relay: stops and closes its handles and descriptors, then tells JavaScript once. From
- * `abort` (JavaScript on the stack) an exception of the callback is left to its caller; from the
- * loop, it is Node's uncaught exception.
- */
-static void finish_relay(relay_t* r, enum outcome outcome, const char* reason, int from_js) {
+/* The thread ends a relay (lock held): it leaves the thread for its callback on the JavaScript thread. */
+static void finish(relay_t* r, enum outcome outcome, const char* reason) {
   if (r->outcome != RUNNING) return;
   r->outcome = outcome;
   r->reason = reason;
-  napi_remove_env_cleanup_hook(r->env, stop_at_teardown, r);
-  close_relay(r);
-  napi_env env = r->env;
-  napi_handle_scope scope;
-  napi_open_handle_scope(env, &scope);
-  napi_value callback, receiver, argv[6];
-  napi_get_reference_value(env, r->callback, &callback);
-  napi_get_global(env, &receiver);
-  napi_create_string_utf8(env, outcome == END ? "end" : outcome == FAILED ? "failed" : "aborted", NAPI_AUTO_LENGTH,
-                          &argv[0]);
-  napi_create_string_utf8(env, reason ? reason : "", NAPI_AUTO_LENGTH, &argv[1]);
-  size_t kept = r->keep_tail && r->tail ? (r->tail_at < r->tail_capacity ? r->tail_at : r->tail_capacity) : 0;
-  void* data;
-  napi_create_buffer(env, kept, &data, &argv[2]);
-  if (kept > 0) {
-    if (r->tail_at <= r->tail_capacity) memcpy(data, r->tail, kept);
-    else {
-      size_t at = r->tail_at % r->tail_capacity;
-      memcpy(data, r->tail + at, r->tail_capacity - at);
-      memcpy((char*)data + (r->tail_capacity - at), r->tail, at);
-    }
+  close_descriptors(r);
+  unlink_relay(r);
+  if (napi_call_threadsafe_function(r->thread->done, r, napi_tsfn_nonblocking) != napi_ok) {
+    // The environment is going away: nobody to tell.
+    r->next = r->thread->dead;
+    r->thread->dead = r;
   }
-  napi_create_double(env, r->total, &argv[3]);
-  napi_create_buffer_copy(env, r->leftover_length, r->leftover ? r->leftover : "", &data, &argv[4]);
-  // At the end, what a slow client had not taken yet: the caller sends it on through Node.
-  size_t unsent = outcome == END ? r->out_length - r->out_sent : 0;
-  napi_create_buffer_copy(env, unsent, unsent > 0 ? r->out + r->out_sent : "", &data, &argv[5]);
-  napi_status status = napi_make_callback(env, r->context, receiver, callback, 6, argv, NULL);
-  if (status == napi_pending_exception && !from_js) {
-    napi_value error;
-    napi_get_and_clear_last_exception(env, &error);
-    napi_fatal_exception(env, error);
-  }
-  napi_delete_reference(env, r->callback);
-  napi_async_destroy(env, r->context);
-  napi_close_handle_scope(env, scope);
 }
 
-static void finish(relay_t* r, enum outcome outcome, const char* reason) {
-  finish_relay(r, outcome, reason, 0);
+static void set_deadline(relay_t* r, uint64_t deadline) {
+  r->deadline = deadline;
+  if (deadline < r->thread->next_check) r->thread->next_check = deadline;
 }
 
-/* The environment is going away (a worker ends) with the relay running: closed, JavaScript untold. */
-static void stop_at_teardown(void* data) {
-  relay_t* r = data;
-  if (r->outcome != RUNNING) return;
-  r->outcome = ABORTED;
-  close_relay(r);
+static void restart_timer(relay_t* r) {
+  if (r->timeout_ms > 0) set_deadline(r, now_ms() + r->timeout_ms);
 }
-
-static void on_client_writable(uv_poll_t* handle, int status, int events);
-static void on_upstream_readable(uv_poll_t* handle, int status, int events);
-static void restart_timer(relay_t* r);
 
 /* Sends what the client has not taken yet; 1 when all went, 0 when it must wait, -1 on failure. */
 static int flush(relay_t* r) {
@@ -340,49 +337,46 @@ static int flush(relay_t* r) {
   return 1;
 }
 
-/* The client is behind: stop reading the upstream (and its silence timer) until it catches up. */
-static void wait_for_client(relay_t* r) {
-  uv_poll_stop(&r->upstream_poll);
-  uv_timer_stop(&r->timer);
-  uv_poll_start(&r->client_poll, UV_WRITABLE, on_client_writable);
+/* The client is behind: stop reading the upstream (and its silence timer) until it catches up. Out
+ * of the epoll set meanwhile (with no events asked, a hang-up would still be reported, at every wait). */
+static int wait_for_client(relay_t* r) {
+  struct epoll_event client = {.events = EPOLLOUT, .data.u64 = (uint64_t)(uintptr_t)r | CLIENT_SIDE};
+  if (epoll_ctl(r->thread->epoll_fd, EPOLL_CTL_DEL, r->upstream_fd, NULL) < 0) return -1;
+  r->waiting_for_client = 1;
+  if (epoll_ctl(r->thread->epoll_fd, EPOLL_CTL_ADD, r->client_fd, &client) < 0) return -1;
+  r->deadline = NO_DEADLINE;
+  return 0;
 }
 
-static void on_client_writable(uv_poll_t* handle, int status, int events) {
-  (void)events;
-  relay_t* r = handle->data;
-  if (status < 0) {
-    finish(r, FAILED, "client");
-    return;
-  }
+static void on_client_writable(relay_t* r) {
   int flushed = flush(r);
   if (flushed < 0) {
     finish(r, FAILED, "client");
     return;
   }
   if (flushed == 0) return;
-  uv_poll_stop(&r->client_poll);
-  uv_poll_start(&r->upstream_poll, UV_READABLE, on_upstream_readable);
-  restart_timer(r);
-}
-
-static void on_upstream_readable(uv_poll_t* handle, int status, int events) {
-  (void)events;
-  relay_t* r = handle->data;
-  if (status < 0) {
+  struct epoll_event upstream = {.events = EPOLLIN, .data.u64 = (uint64_t)(uintptr_t)r};
+  epoll_ctl(r->thread->epoll_fd, EPOLL_CTL_DEL, r->client_fd, NULL);
+  r->waiting_for_client = 0;
+  if (epoll_ctl(r->thread->epoll_fd, EPOLL_CTL_ADD, r->upstream_fd, &upstream) < 0) {
     finish(r, FAILED, "closed");
     return;
   }
+  restart_timer(r);
+}
+
+static void on_upstream_readable(relay_t* r) {
+  char* input = r->thread->input;
   ssize_t count;
-  do count = read(r->upstream_fd, r->input, READ_BYTES);
+  do count = read(r->upstream_fd, input, READ_BYTES);
   while (count < 0 && errno == EINTR);
   if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
   if (count <= 0) {
     finish(r, FAILED, "closed");
     return;
   }
-  restart_timer(r);
   size_t framed_end;
-  long end = feed(r, r->input, (size_t)count, &framed_end);
+  long end = feed(r, input, (size_t)count, &framed_end);
   if (end == -2) {
     finish(r, FAILED, r->reason);
     return;
@@ -395,7 +389,7 @@ static void on_upstream_readable(uv_poll_t* handle, int status, int events) {
     struct iovec parts[2];
     int part_count = 0;
     if (held_sent > 0) parts[part_count++] = (struct iovec){.iov_base = r->out, .iov_len = held_sent};
-    if (framed_end > 0) parts[part_count++] = (struct iovec){.iov_base = r->input, .iov_len = framed_end};
+    if (framed_end > 0) parts[part_count++] = (struct iovec){.iov_base = input, .iov_len = framed_end};
     struct msghdr message = {.msg_iov = parts, .msg_iovlen = (size_t)part_count};
     ssize_t sent;
     do sent = sendmsg(r->client_fd, &message, MSG_NOSIGNAL);
@@ -414,7 +408,7 @@ static void on_upstream_readable(uv_poll_t* handle, int status, int events) {
         r->out_length = r->out_sent = 0;
         from = taken - held_sent;
       }
-      if (append(&r->out, &r->out_length, &r->out_capacity, r->input + from, framed_end - from) < 0) {
+      if (append(&r->out, &r->out_length, &r->out_capacity, input + from, framed_end - from) < 0) {
         finish(r, FAILED, "client");
         return;
       }
@@ -424,26 +418,212 @@ static void on_upstream_readable(uv_poll_t* handle, int status, int events) {
     if ((size_t)end < (size_t)count) {
       r->leftover_length = (size_t)count - (size_t)end;
       r->leftover = malloc(r->leftover_length);
-      if (r->leftover) memcpy(r->leftover, r->input + end, r->leftover_length);
+      if (r->leftover) memcpy(r->leftover, input + end, r->leftover_length);
       else r->leftover_length = 0;
     }
-    // Bytes the client has not taken yet go back with the end (see finish): the upstream
+    // Bytes the client has not taken yet go back with the end (see tell): the upstream
     // connection is free at the body's end, as on the JavaScript path.
     finish(r, END, NULL);
     return;
   }
-  if (r->out_length > 0) wait_for_client(r);
+  if (r->out_length > 0) {
+    if (wait_for_client(r) < 0) finish(r, FAILED, "client");
+  } else restart_timer(r);
 }
 
-static void on_timeout(uv_timer_t* handle) {
-  finish(handle->data, FAILED, "timeout");
+/* Ends the relays whose upstream fell silent for too long; finds when to look again. Lock held. */
+static void check_deadlines(relay_thread_t* t) {
+  uint64_t now = now_ms();
+  if (now < t->next_check) return;
+  t->next_check = NO_DEADLINE;
+  relay_t* r = t->running;
+  while (r) {
+    relay_t* next = r->next;
+    if (r->deadline <= now) finish(r, FAILED, "timeout");
+    else if (r->deadline < t->next_check) t->next_check = r->deadline;
+    r = next;
+  }
 }
 
-static void restart_timer(relay_t* r) {
-  if (r->timeout_ms > 0) uv_timer_start(&r->timer, on_timeout, r->timeout_ms, 0);
+static void* run_thread(void* data) {
+  relay_thread_t* t = data;
+  struct epoll_event events[BATCH];
+  pthread_mutex_lock(&t->lock);
+  while (!t->stopping) {
+    uint64_t next_check = t->next_check;
+    pthread_mutex_unlock(&t->lock);
+    int timeout = -1;
+    if (next_check != NO_DEADLINE) {
+      uint64_t now = now_ms();
+      timeout = next_check <= now ? 0 : next_check - now > INT32_MAX ? INT32_MAX : (int)(next_check - now);
+    }
+    int count = epoll_wait(t->epoll_fd, events, BATCH, timeout);
+    pthread_mutex_lock(&t->lock);
+    if (t->stopping) break;
+    for (int index = 0; index < count; index++) {
+      uint64_t tag = events[index].data.u64;
+      if (tag == WAKE_TAG) {
+        uint64_t ignored;
+        ssize_t got = read(t->wake_fd, &ignored, sizeof ignored);
+        (void)got;
+        continue;
+      }
+      relay_t* r = (relay_t*)(uintptr_t)(tag & ~(uint64_t)CLIENT_SIDE);
+      if (r->outcome != RUNNING) continue;
+      if (tag & CLIENT_SIDE) on_client_writable(r);
+      else on_upstream_readable(r);
+    }
+    check_deadlines(t);
+    // Aborted relays: no event of a later batch can name them.
+    while (t->dead) {
+      relay_t* r = t->dead;
+      t->dead = r->next;
+      free_relay(r);
+    }
+  }
+  pthread_mutex_unlock(&t->lock);
+  return NULL;
 }
 
-/* relay(upstreamFd, clientFd, timeoutMs, keepTail, done) → a handle for abort(). */
+/*
+ * Tells JavaScript how a relay ended and frees it. JavaScript thread, the relay in no list. From
+ * abort (JavaScript on the stack) an exception of the callback is left to its caller; otherwise it
+ * is Node's uncaught exception.
+ */
+static void tell(napi_env env, relay_t* r, int from_js) {
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value callback, receiver, argv[6];
+  napi_get_reference_value(env, r->callback, &callback);
+  napi_get_global(env, &receiver);
+  enum outcome outcome = r->outcome;
+  napi_create_string_utf8(env, outcome == END ? "end" : outcome == FAILED ? "failed" : "aborted", NAPI_AUTO_LENGTH,
+                          &argv[0]);
+  napi_create_string_utf8(env, r->reason ? r->reason : "", NAPI_AUTO_LENGTH, &argv[1]);
+  size_t kept = r->keep_tail && r->tail ? (r->tail_at < r->tail_capacity ? r->tail_at : r->tail_capacity) : 0;
+  void* data;
+  napi_create_buffer(env, kept, &data, &argv[2]);
+  if (kept > 0) {
+    if (r->tail_at <= r->tail_capacity) memcpy(data, r->tail, kept);
+    else {
+      size_t at = r->tail_at % r->tail_capacity;
+      memcpy(data, r->tail + at, r->tail_capacity - at);
+      memcpy((char*)data + (r->tail_capacity - at), r->tail, at);
+    }
+  }
+  napi_create_double(env, r->total, &argv[3]);
+  napi_create_buffer_copy(env, r->leftover_length, r->leftover ? r->leftover : "", &data, &argv[4]);
+  // At the end, what a slow client had not taken yet: the caller sends it on through Node.
+  size_t unsent = outcome == END ? r->out_length - r->out_sent : 0;
+  napi_create_buffer_copy(env, unsent, unsent > 0 ? r->out + r->out_sent : "", &data, &argv[5]);
+  relay_thread_t* t = r->thread;
+  if (--t->pending == 0) napi_unref_threadsafe_function(env, t->done);
+  napi_status status = napi_make_callback(env, r->context, receiver, callback, 6, argv, NULL);
+  if (status == napi_pending_exception && !from_js) {
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_fatal_exception(env, error);
+  }
+  napi_delete_reference(env, r->callback);
+  napi_async_destroy(env, r->context);
+  napi_close_handle_scope(env, scope);
+}
+
+/* The thread-safe function's call: a relay the thread ended. */
+static void on_done(napi_env env, napi_value js_callback, void* context, void* data) {
+  (void)js_callback;
+  (void)context;
+  relay_t* r = data;
+  if (env == NULL) {
+    // Torn down with the environment: nothing to tell.
+    free_relay(r);
+    return;
+  }
+  // The batch that ended it is over once the lock is free: no event can name it after that.
+  pthread_mutex_lock(&r->thread->lock);
+  pthread_mutex_unlock(&r->thread->lock);
+  tell(env, r, 0);
+  free_relay(r);
+}
+
+/* The environment goes away (a worker ends, or the process without process.exit): the thread
+ * stops, relays still running are closed and freed, JavaScript untold. */
+static void stop_thread(void* data) {
+  relay_thread_t* t = data;
+  if (!t) return;
+  pthread_mutex_lock(&t->lock);
+  t->stopping = 1;
+  pthread_mutex_unlock(&t->lock);
+  wake(t);
+  pthread_join(t->thread, NULL);
+  while (t->running) {
+    relay_t* r = t->running;
+    close_descriptors(r);
+    unlink_relay(r);
+    free_relay(r);
+  }
+  while (t->dead) {
+    relay_t* r = t->dead;
+    t->dead = r->next;
+    free_relay(r);
+  }
+  close(t->epoll_fd);
+  close(t->wake_fd);
+  pthread_mutex_destroy(&t->lock);
+  free(t);
+}
+
+/* The environment's relay thread, started with its first relay. */
+static relay_thread_t* relay_thread(napi_env env) {
+  relay_thread_t* t = NULL;
+  if (napi_get_instance_data(env, (void**)&t) == napi_ok && t) return t;
+  t = calloc(1, sizeof *t);
+  if (!t) return NULL;
+  t->next_check = NO_DEADLINE;
+  t->next_id = 1;
+  t->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  struct epoll_event woken = {.events = EPOLLIN, .data.u64 = WAKE_TAG};
+  napi_value name;
+  napi_create_string_utf8(env, "AtelierNativeRelay", NAPI_AUTO_LENGTH, &name);
+  if (t->epoll_fd < 0 || t->wake_fd < 0 || epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, t->wake_fd, &woken) < 0 ||
+      pthread_mutex_init(&t->lock, NULL) != 0) {
+    if (t->epoll_fd >= 0) close(t->epoll_fd);
+    if (t->wake_fd >= 0) close(t->wake_fd);
+    free(t);
+    return NULL;
+  }
+  if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, on_done, &t->done) != napi_ok) {
+    close(t->epoll_fd);
+    close(t->wake_fd);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+    return NULL;
+  }
+  napi_unref_threadsafe_function(env, t->done);
+  // Signals stay with Node's own threads.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  int started = pthread_create(&t->thread, NULL, run_thread, t);
+  pthread_sigmask(SIG_SETMASK, &previous, NULL);
+  if (started != 0) {
+    napi_release_threadsafe_function(t->done, napi_tsfn_abort);
+    close(t->epoll_fd);
+    close(t->wake_fd);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+    return NULL;
+  }
+  pthread_setname_np(t->thread, "atelier-relay");
+  // Added after the thread-safe function was made: clean-up hooks run in the reverse order of
+  // their registration, so the thread has stopped before that function is torn down.
+  napi_add_env_cleanup_hook(env, stop_thread, t);
+  napi_set_instance_data(env, t, NULL, NULL);
+  return t;
+}
+
+/* relay(upstreamFd, clientFd, timeoutMs, keepTail, done) → a number for abort(). */
 static napi_value Relay(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -462,55 +642,83 @@ static napi_value Relay(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "bad arguments");
     return NULL;
   }
-  uv_loop_t* loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return NULL;
-  relay_t* r = calloc(1, sizeof *r);
+  relay_thread_t* t = relay_thread(env);
+  relay_t* r = t ? calloc(1, sizeof *r) : NULL;
   if (!r) {
-    napi_throw_error(env, NULL, "out of memory");
-    return NULL;
-  }
-  r->env = env;
-  r->timeout_ms = timeout_ms > 0 && timeout_ms < 1e15 ? (uint64_t)timeout_ms : 0;
-  r->keep_tail = keep_tail;
-  // Close-on-exec, as Node's own: a child process started meanwhile must not hold the sockets open.
-  r->upstream_fd = fcntl(upstream_fd, F_DUPFD_CLOEXEC, 0);
-  r->client_fd = fcntl(client_fd, F_DUPFD_CLOEXEC, 0);
-  int upstream_polled =
-      r->upstream_fd >= 0 && r->client_fd >= 0 && uv_poll_init(loop, &r->upstream_poll, r->upstream_fd) == 0;
-  if (!upstream_polled || uv_poll_init(loop, &r->client_poll, r->client_fd) != 0) {
-    // Nothing began: the caller relays in JavaScript instead. A handle already in the loop's list
-    // is closed first; the relay is freed once it is.
-    if (upstream_polled) {
-      r->upstream_poll.data = r;
-      uv_close((uv_handle_t*)&r->upstream_poll, free_unstarted);
-    } else free_unstarted_relay(r);
     napi_throw_error(env, NULL, "the native relay could not start");
     return NULL;
   }
-  uv_timer_init(loop, &r->timer);
-  r->upstream_poll.data = r->client_poll.data = r->timer.data = r;
-  r->open_handles = 3;
-  r->held_by_js = 1;
-  napi_value name;
+  r->thread = t;
+  r->timeout_ms = timeout_ms > 0 && timeout_ms < 1e15 ? (uint64_t)timeout_ms : 0;
+  r->deadline = NO_DEADLINE;
+  r->keep_tail = keep_tail;
+  // Close-on-exec, as Node's own: a child process started meanwhile must not hold the sockets open.
+  r->upstream_fd = fcntl(upstream_fd, F_DUPFD_CLOEXEC, 0);
+  r->client_fd = r->upstream_fd >= 0 ? fcntl(client_fd, F_DUPFD_CLOEXEC, 0) : -1;
+  if (r->client_fd < 0) {
+    // Nothing began: the caller relays in JavaScript instead.
+    if (r->upstream_fd >= 0) close(r->upstream_fd);
+    free(r);
+    napi_throw_error(env, NULL, "the native relay could not start");
+    return NULL;
+  }
+  pthread_mutex_lock(&t->lock);
+  struct epoll_event upstream = {.events = EPOLLIN, .data.u64 = (uint64_t)(uintptr_t)r};
+  if (epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, r->upstream_fd, &upstream) < 0) {
+    pthread_mutex_unlock(&t->lock);
+    close(r->upstream_fd);
+    close(r->client_fd);
+    free(r);
+    napi_throw_error(env, NULL, "the native relay could not start");
+    return NULL;
+  }
+  r->id = t->next_id++;
+  r->next = t->running;
+  if (r->next) r->next->previous = r;
+  t->running = r;
+  uint64_t next_check = t->next_check;
+  restart_timer(r);
+  // The thread sleeps until its earliest deadline: a nearer one wakes it.
+  if (t->next_check < next_check) wake(t);
+  napi_create_reference(env, argv[4], 1, &r->callback);
+  napi_value name, id;
   napi_create_string_utf8(env, "AtelierNativeRelay", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &r->context);
-  napi_create_reference(env, argv[4], 1, &r->callback);
-  napi_add_env_cleanup_hook(env, stop_at_teardown, r);
-  uv_poll_start(&r->upstream_poll, UV_READABLE, on_upstream_readable);
-  restart_timer(r);
-  napi_value handle;
-  napi_create_external(env, r, finalize, NULL, &handle);
-  return handle;
+  napi_create_double(env, r->id, &id);
+  pthread_mutex_unlock(&t->lock);
+  if (t->pending++ == 0) napi_ref_threadsafe_function(env, t->done);
+  return id;
 }
 
-/* abort(handle): stops a relay still running (its done callback hears 'aborted'). */
+/* abort(id): stops a relay still running (its done callback hears 'aborted' before abort returns);
+ * one that already ended is told as it ended, soon after. */
 static napi_value Abort(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  void* data = NULL;
-  if (argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok || !data) return NULL;
-  finish_relay(data, ABORTED, NULL, 1);
+  double id;
+  relay_thread_t* t = NULL;
+  if (argc < 1 || napi_get_value_double(env, argv[0], &id) != napi_ok ||
+      napi_get_instance_data(env, (void**)&t) != napi_ok || !t)
+    return NULL;
+  pthread_mutex_lock(&t->lock);
+  relay_t* r = t->running;
+  while (r && r->id != id) r = r->next;
+  if (r) {
+    r->outcome = ABORTED;
+    close_descriptors(r);
+    unlink_relay(r);
+  }
+  pthread_mutex_unlock(&t->lock);
+  if (!r) return NULL;
+  // The thread no longer changes it (it is not running), but an event of its current batch may
+  // still name it: told here, freed by the thread after that batch.
+  tell(env, r, 1);
+  pthread_mutex_lock(&t->lock);
+  r->next = t->dead;
+  t->dead = r;
+  pthread_mutex_unlock(&t->lock);
+  wake(t);
   return NULL;
 }
 

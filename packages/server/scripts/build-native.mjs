@@ -1,6 +1,7 @@
-// Builds the optional native relay (native/relay.c → native/build/relay.node), used when
-// ATELIER_NATIVE_RELAY=on. Run by this package's `install` script: it never fails an install.
-// Without a C compiler or Node's headers it says so in one line and the JavaScript relay is used.
+// Builds the native relay (native/relay.c → native/build/relay.node), which relays streamed
+// upstream answers unless ATELIER_NATIVE_RELAY=off. Run by this package's `install` script: it
+// never fails an install. Elsewhere than Linux (it uses epoll and eventfd), or without a C compiler
+// or Node's headers, it says so in one line and the JavaScript relay is used.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -27,16 +28,15 @@ function headerDirs() {
 }
 
 try {
-  if (process.platform === 'win32') throw new Error('not built on Windows');
+  if (process.platform !== 'linux') throw new Error(`it is built on Linux only, not ${process.platform}`);
   const headers = headerDirs().find((dir) => existsSync(path.join(dir, 'node_api.h')));
   if (!headers) throw new Error("Node's headers (node_api.h) were not found");
   mkdirSync(path.dirname(output), { recursive: true });
   const compiler = process.env.CC || 'cc';
   // Node's own symbols are resolved when the addon is loaded into it.
-  const platformFlags = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : [];
   execFileSync(
     compiler,
-    ['-O2', '-shared', '-fPIC', '-Wall', `-I${headers}`, ...platformFlags, '-o', output, source],
+    ['-O2', '-shared', '-fPIC', '-pthread', '-Wall', `-I${headers}`, '-o', output, source],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   console.log(`atelier: built the native relay (${path.relative(process.cwd(), output)})`);

@@ -88,10 +88,10 @@ export async function startModels({
         }),
       );
     }
-    const nativeRelay = config.nativeRelay ? loadNativeRelay() : undefined;
-    if (config.nativeRelay && !nativeRelay)
+    const nativeRelay = config.nativeRelay === false ? undefined : loadNativeRelay();
+    if (config.nativeRelay === true && !nativeRelay)
       logger.warn(
-        'ATELIER_NATIVE_RELAY is on but the native relay was not built (npm install builds it, with a C compiler): streams are relayed in JavaScript',
+        'ATELIER_NATIVE_RELAY is on but the native relay was not built (npm install builds it on Linux, with a C compiler): streams are relayed in JavaScript',
       );
     const upstreams = await createOpenAICompatibleProvider({
       upstreams: specs,

@@ -200,10 +200,11 @@ export interface Config {
   /** The bearer token `/metrics` asks for; unset: it answers only on this machine (loopback). */
   readonly metricsToken: string | undefined;
   /**
-   * Relay streamed (chunked) upstream answers with the native relay (native/relay.c) when it was
-   * built: no JavaScript per chunk. Off by default; the JavaScript relay is used without it.
+   * Relay streamed (chunked) upstream answers with the native relay (native/relay.c): no
+   * JavaScript per chunk, on a thread of its own. Unset: used when it was built (`npm install`
+   * builds it on Linux with a C compiler), else the JavaScript relay; `false`: never.
    */
-  readonly nativeRelay: boolean;
+  readonly nativeRelay: boolean | undefined;
 }
 
 /** A yes/no setting: `true`/`false` (also 1/0, yes/no, on/off) in the environment, a boolean in the file. */
@@ -486,7 +487,7 @@ export function loadConfig({
     vectorCacheMb: (raw.vectorCacheMb as number | undefined) ?? 1024,
     metrics: (raw.metrics as boolean | undefined) ?? true,
     metricsToken: raw.metricsToken as string | undefined,
-    nativeRelay: (raw.nativeRelay as boolean | undefined) ?? false,
+    nativeRelay: raw.nativeRelay as boolean | undefined,
   };
   return Object.freeze(config);
 }

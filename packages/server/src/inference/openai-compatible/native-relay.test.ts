@@ -1,6 +1,7 @@
 // The native relay, through the upstream client's pool: a scripted upstream (raw TCP, the bytes
 // and their timing chosen by each test) and a real client socket, which the relay writes to.
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UpstreamUsage } from '../../http/usage-meter.js';
 import type { PassThroughResponse } from '../spec.js';
@@ -69,6 +70,22 @@ function counted(relay: NativeRelay) {
     } satisfies NativeRelay,
   };
   return counter;
+}
+
+/** Runs `source` (CommonJS, with `parentPort`) in a worker thread; `message()` waits for its next message. */
+function inWorker(source: string) {
+  const worker = new Worker(`const { parentPort } = require('node:worker_threads');\n${source}`, {
+    eval: true,
+  });
+  cleanups.push(() => void worker.terminate());
+  return {
+    worker,
+    message: <T>() =>
+      new Promise<T>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      }),
+  };
 }
 
 function ask(pool: Http1Pool, timeoutMs = 2_000): Promise<PassThroughResponse> {
@@ -219,6 +236,66 @@ describe.skipIf(!addon)('the native relay', () => {
     expect((outcome.error as { code?: string }).code).toBe('UPSTREAM_TIMEOUT');
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
     expect(client.received()).toBe('4\r\ntick\r\n');
+    expect(native.starts).toBe(1);
+  });
+
+  it('keeps a stream flowing while JavaScript is busy', async () => {
+    // The upstream and the client's reader run in worker threads (event loops of their own), so
+    // only the relay depends on this thread: it stays busy for 400 ms while a tick comes every 10 ms.
+    const upstreamThread = inWorker(`
+      const net = require('node:net');
+      const tick = ${JSON.stringify(TICK)};
+      const server = net.createServer((socket) => {
+        socket.setNoDelay(true);
+        socket.once('data', () => {
+          socket.write(${JSON.stringify(HEAD)});
+          let sent = 0;
+          const timer = setInterval(() => {
+            if (sent++ < 60) socket.write(tick);
+            else { clearInterval(timer); socket.write('0\\r\\n\\r\\n'); }
+          }, 10);
+        });
+      });
+      server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+    `);
+    const upstreamPort = await upstreamThread.message<number>();
+    const clientServer = createServer();
+    await new Promise<void>((resolve) => clientServer.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => clientServer.close());
+    const accepted = new Promise<Socket>((resolve) => clientServer.once('connection', resolve));
+    // The reader notes when each piece came (the process's monotonic clock, in ms) and reports at the end.
+    const readerThread = inWorker(`
+      const net = require('node:net');
+      const arrivals = [];
+      const socket = net.connect(${(clientServer.address() as AddressInfo).port}, '127.0.0.1');
+      socket.on('data', (bytes) => arrivals.push({ at: Number(process.hrtime.bigint()) / 1e6, bytes: bytes.length }));
+      parentPort.once('message', () => parentPort.postMessage(arrivals));
+    `);
+    const client = await accepted;
+    client.setNoDelay(true);
+    cleanups.push(() => client.destroy());
+    const native = counted(addon!);
+    const pool = new Http1Pool({
+      url: new URL(`http://127.0.0.1:${upstreamPort}`),
+      nativeRelay: native.relay,
+    });
+    cleanups.push(() => pool.close());
+    const relayed = relayTo(await ask(pool), client);
+    while (native.starts === 0) await pause(1);
+    const now = () => Number(process.hrtime.bigint()) / 1e6;
+    const busyFrom = now();
+    while (now() - busyFrom < 400) {
+      // Busy: no event loop turn, no callback.
+    }
+    const busyUntil = now();
+    expect(await relayed).toEqual({ whole: true });
+    await pause(20);
+    readerThread.worker.postMessage('report');
+    const arrivals = await readerThread.message<{ at: number; bytes: number }[]>();
+    expect(arrivals.reduce((sum, arrival) => sum + arrival.bytes, 0)).toBe(60 * TICK.length);
+    // Ticks reached the client while this thread was busy, at their own pace (~35 of them).
+    const whileBusy = arrivals.filter(({ at }) => at > busyFrom + 30 && at < busyUntil);
+    expect(whileBusy.length).toBeGreaterThanOrEqual(20);
     expect(native.starts).toBe(1);
   });
 
