@@ -93,6 +93,7 @@ struct relay_thread {
   double next_id;
   relay_t* running;
   relay_t* dead;
+  napi_env env;
   /* The earliest a running relay's deadline may come (the thread looks then). */
   uint64_t next_check;
   char input[READ_BYTES];
@@ -501,8 +502,13 @@ static void tell(napi_env env, relay_t* r, int from_js) {
                           &argv[0]);
   napi_create_string_utf8(env, r->reason ? r->reason : "", NAPI_AUTO_LENGTH, &argv[1]);
   size_t kept = r->keep_tail && r->tail ? (r->tail_at < r->tail_capacity ? r->tail_at : r->tail_capacity) : 0;
-  void* data;
-  napi_create_buffer(env, kept, &data, &argv[2]);
+  void* data = NULL;
+  relay_thread_t* t = r->thread;
+  // Fails when JavaScript can no longer run (a worker being torn down): nothing to tell then.
+  if (napi_create_buffer(env, kept, &data, &argv[2]) != napi_ok) {
+    if (--t->pending == 0) napi_unref_threadsafe_function(env, t->done);
+    goto release;
+  }
   if (kept > 0) {
     if (r->tail_at <= r->tail_capacity) memcpy(data, r->tail, kept);
     else {
@@ -516,7 +522,6 @@ static void tell(napi_env env, relay_t* r, int from_js) {
   // At the end, what a slow client had not taken yet: the caller sends it on through Node.
   size_t unsent = outcome == END ? r->out_length - r->out_sent : 0;
   napi_create_buffer_copy(env, unsent, unsent > 0 ? r->out + r->out_sent : "", &data, &argv[5]);
-  relay_thread_t* t = r->thread;
   if (--t->pending == 0) napi_unref_threadsafe_function(env, t->done);
   napi_status status = napi_make_callback(env, r->context, receiver, callback, 6, argv, NULL);
   if (status == napi_pending_exception && !from_js) {
@@ -524,6 +529,7 @@ static void tell(napi_env env, relay_t* r, int from_js) {
     napi_get_and_clear_last_exception(env, &error);
     napi_fatal_exception(env, error);
   }
+release:
   napi_delete_reference(env, r->callback);
   napi_async_destroy(env, r->context);
   napi_close_handle_scope(env, scope);
@@ -560,6 +566,8 @@ static void stop_thread(void* data) {
     relay_t* r = t->running;
     close_descriptors(r);
     unlink_relay(r);
+    napi_delete_reference(t->env, r->callback);
+    napi_async_destroy(t->env, r->context);
     free_relay(r);
   }
   while (t->dead) {
@@ -581,6 +589,7 @@ static relay_thread_t* relay_thread(napi_env env) {
   if (!t) return NULL;
   t->next_check = NO_DEADLINE;
   t->next_id = 1;
+  t->env = env;
   t->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   struct epoll_event woken = {.events = EPOLLIN, .data.u64 = WAKE_TAG};

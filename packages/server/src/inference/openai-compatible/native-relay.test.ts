@@ -1,6 +1,7 @@
 // The native relay, through the upstream client's pool: a scripted upstream (raw TCP, the bytes
 // and their timing chosen by each test) and a real client socket, which the relay writes to.
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UpstreamUsage } from '../../http/usage-meter.js';
@@ -297,6 +298,70 @@ describe.skipIf(!addon)('the native relay', () => {
     const whileBusy = arrivals.filter(({ at }) => at > busyFrom + 30 && at < busyUntil);
     expect(whileBusy.length).toBeGreaterThanOrEqual(20);
     expect(native.starts).toBe(1);
+  });
+
+  it('goes away with a worker thread: relays ended or running, nothing left open, the process whole', async () => {
+    // In a worker, relays end while its JavaScript is busy (their news queued), others still run,
+    // and the worker is terminated: the queued news meets an environment that can no longer run
+    // JavaScript, the running relays' copies of the descriptors must close with it.
+    const addonPath = fileURLToPath(new URL('../../../native/build/relay.node', import.meta.url));
+    const accepting = async () => {
+      const accepted: Socket[] = [];
+      const server = createServer((socket) => {
+        socket.on('error', () => {});
+        accepted.push(socket);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => {
+        for (const socket of accepted) socket.destroy();
+        server.close();
+      });
+      return { port: (server.address() as AddressInfo).port, accepted };
+    };
+    const upstreams = await accepting();
+    const clients = await accepting();
+    const body = `${'bb8\r\n'}${'d'.repeat(3000)}\r\n`.repeat(20);
+    for (const [pairs, ended] of [
+      [40, 20],
+      [40, 0],
+    ] as const) {
+      const thread = inWorker(`
+        const net = require('node:net');
+        const addon = require(${JSON.stringify(addonPath)});
+        const connect = (port) => new Promise((resolve) => {
+          const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+          socket.on('error', () => {});
+        });
+        (async () => {
+          for (let index = 0; index < ${pairs}; index++) {
+            const upstream = await connect(${upstreams.port});
+            const client = await connect(${clients.port});
+            upstream._handle.reading = true;
+            upstream._handle.readStop();
+            addon.relay(upstream._handle.fd, client._handle.fd, 5000, true, () => {});
+          }
+          parentPort.postMessage('ready');
+          parentPort.once('message', () => { for (;;) {} });
+        })();
+      `);
+      await thread.message();
+      while (upstreams.accepted.length < pairs) await pause(1);
+      const sockets = upstreams.accepted.splice(0);
+      thread.worker.postMessage('busy');
+      await pause(20);
+      // These end on the relay thread while the worker is busy; the others keep running.
+      for (const socket of sockets.slice(0, ended)) socket.write(`${body}0\r\n\r\n`);
+      for (const socket of sockets.slice(ended)) socket.write(body);
+      await pause(100);
+      const closed = Promise.all(
+        sockets.slice(ended).map((socket) => new Promise((resolve) => socket.once('close', resolve))),
+      );
+      for (const socket of sockets.slice(ended)) socket.on('data', () => {}).resume();
+      expect(await thread.worker.terminate()).toBe(1);
+      // The upstreams of the relays still running see their connection close.
+      await closed;
+      for (const socket of [...sockets, ...clients.accepted.splice(0)]) socket.destroy();
+    }
   });
 
   it('hands the usage count the content it needs: the reported usage, or the same estimate', async () => {
