@@ -10,7 +10,7 @@ import type {
   ToolResourcesUpdateParam,
 } from '@atelier/protocol';
 import { InvalidRequestError } from '../errors.js';
-import { checkStrictSchema } from '../inference/structured-output/grammar-schema.js';
+import { checkStrictFunction, checkStrictSchema } from '../inference/structured-output/grammar-schema.js';
 import type {
   AssistantTool,
   ResponseFormatOption,
@@ -23,12 +23,19 @@ import type { FileSearchTool } from '../tools/spec.js';
 export function fromWireTools(
   tools: readonly (AssistantToolV1Param | AssistantToolV2Param)[],
 ): AssistantTool[] {
-  return tools.map(fromWireTool);
+  return tools.map((tool, index) => fromWireTool(tool, index));
 }
 
-function fromWireTool(tool: AssistantToolV1Param | AssistantToolV2Param): AssistantTool {
+function fromWireTool(tool: AssistantToolV1Param | AssistantToolV2Param, index: number): AssistantTool {
   switch (tool.type) {
     case 'function':
+      // Structured Outputs for function calling: refused when the assistant or run is created.
+      if (tool.function.strict === true && tool.function.parameters !== undefined) {
+        checkStrictFunction(tool.function.parameters, {
+          param: `tools[${index}].function.parameters`,
+          name: tool.function.name,
+        });
+      }
       return {
         type: 'function',
         function: {

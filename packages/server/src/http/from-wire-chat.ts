@@ -12,7 +12,7 @@ import type {
   ToolMode,
   UserContent,
 } from '../inference/spec.js';
-import { checkStrictSchema } from '../inference/structured-output/grammar-schema.js';
+import { checkStrictFunction, checkStrictSchema } from '../inference/structured-output/grammar-schema.js';
 
 export interface ChatRequestPlan {
   readonly request: GenerateRequest;
@@ -32,21 +32,29 @@ export function fromWireChat(
       param: 'functions',
     });
   }
-  const tools: ToolDefinition[] = (params.tools?.map((tool) => tool.function) ?? params.functions ?? []).map(
-    (definition) => ({
-      name: definition.name,
-      ...(definition.description ? { description: definition.description } : {}),
-      parameters: definition.parameters ?? { type: 'object', properties: {} },
-    }),
-  );
+  const definitions = params.tools?.map((tool) => tool.function) ?? params.functions ?? [];
+  const tools: ToolDefinition[] = definitions.map((definition) => ({
+    name: definition.name,
+    ...(definition.description ? { description: definition.description } : {}),
+    // Without `parameters` a function takes none (under strict: exactly none).
+    parameters: definition.parameters ?? {
+      type: 'object',
+      properties: {},
+      ...(definition.strict === true ? { additionalProperties: false } : {}),
+    },
+    ...(typeof definition.strict === 'boolean' ? { strict: definition.strict } : {}),
+  }));
   const names = new Set<string>();
   for (const [index, tool] of tools.entries()) {
+    const at = legacyFunctions ? `functions[${index}]` : `tools[${index}].function`;
     if (names.has(tool.name)) {
-      throw new InvalidRequestError(`Duplicate function name '${tool.name}'.`, {
-        param: legacyFunctions ? `functions[${index}].name` : `tools[${index}].function.name`,
-      });
+      throw new InvalidRequestError(`Duplicate function name '${tool.name}'.`, { param: `${at}.name` });
     }
     names.add(tool.name);
+    // Structured Outputs for function calling: refused up front unless every call can satisfy it.
+    if (tool.strict === true) {
+      checkStrictFunction(tool.parameters, { param: `${at}.parameters`, name: tool.name });
+    }
   }
   const toolMode = toToolMode(params, names, legacyFunctions);
   if (tools.length > 0 && !model.capabilities.tools && toolMode.type !== 'none') {

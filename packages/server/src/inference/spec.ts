@@ -61,6 +61,11 @@ export interface ToolDefinition {
   readonly description?: string;
   /** JSON Schema of the arguments object. */
   readonly parameters: Readonly<Record<string, unknown>>;
+  /**
+   * The client's `strict` (Structured Outputs): when true, every call's arguments satisfy
+   * `parameters` exactly (checked when the request arrived). Upstreams get it as it was given.
+   */
+  readonly strict?: boolean;
 }
 
 /** How the output is constrained, if at all. */

@@ -300,10 +300,13 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
           input.toolMode.type === 'function'
             ? input.tools.filter((tool) => tool.name === (input.toolMode as { name: string }).name)
             : input.tools;
-        grammar = await this.toolGrammar(
-          tools,
-          input.parallelToolCalls && input.toolMode.type === 'required',
-        );
+        grammar = await this.toolGrammar(tools, {
+          parallel: input.parallelToolCalls && input.toolMode.type === 'required',
+        });
+      } else if (useTools && constraint.type === 'none' && input.tools.some((tool) => tool.strict === true)) {
+        // Auto mode with a strict function: the model writes freely, but a call it opens is
+        // finished under the grammar. Without one, nothing constrains auto mode (as before).
+        grammar = await this.toolGrammar(input.tools, { parallel: input.parallelToolCalls, auto: true });
       }
       parseTools = useTools;
       toolCallsOnly = forced;
@@ -337,22 +340,28 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
     return { tokens, grammar, hiddenStops, trimWhitespaceSuffix, parseTools, toolCallsOnly, singleToolCall };
   }
 
-  private async toolGrammar(tools: readonly ToolDefinition[], parallel: boolean): Promise<LlamaGrammar> {
+  private async toolGrammar(
+    tools: readonly ToolDefinition[],
+    { parallel, auto = false }: { parallel: boolean; auto?: boolean },
+  ): Promise<LlamaGrammar> {
     const callSchema = {
       oneOf: tools.map((tool) => ({
         type: 'object',
         properties: {
           name: { const: tool.name },
+          // A strict function's schema was checked when the request arrived: every keyword holds.
           arguments: toGrammarSchema(
             Object.keys(tool.parameters).length === 0 ? { type: 'object', properties: {} } : tool.parameters,
-            { param: 'tools' },
+            { param: 'tools', strict: tool.strict === true },
           ),
         },
       })),
     };
     const compiled = await this.compileSchema(callSchema, 'tools');
     return refusedAsInvalid('tools', () =>
-      this.llama.createGrammar({ grammar: toolCallGrammar({ callGrammar: compiled.grammar, parallel }) }),
+      this.llama.createGrammar({
+        grammar: toolCallGrammar({ callGrammar: compiled.grammar, parallel, auto }),
+      }),
     );
   }
 

@@ -39,15 +39,19 @@ export function renderToolResponse(content: string): string {
 }
 
 /**
- * GBNF that forces one tool call (or several when `parallel`), given the GBNF of a JSON schema
- * `{name: const, arguments: schema} | …` compiled by node-llama-cpp with root rule `root`.
+ * GBNF for tool calls, given the GBNF of a JSON schema `{name: const, arguments: schema} | …`
+ * compiled by node-llama-cpp with root rule `root`. Forced (`tool_choice` required or a named
+ * function): one call, or several when `parallel`. `auto`: any text, but every <tool_call> block the
+ * model opens is completed as a valid call, so strict functions' arguments hold in auto mode too.
  */
 export function toolCallGrammar({
   callGrammar,
   parallel,
+  auto = false,
 }: {
   callGrammar: string;
   parallel: boolean;
+  auto?: boolean;
 }): string {
   // node-llama-cpp ends its JSON root rule with a run of newlines that serves as a stop trigger
   // for its own chat loop; here the closing tag ends the call instead.
@@ -55,9 +59,34 @@ export function toolCallGrammar({
     if (!line.startsWith('root ::=')) return line;
     return line.replace(/^root ::=/, 'tool-call-json ::=').replace(/\s*"(\\n)+"\s*\[\\n\]\*\s*$/, '');
   });
+  if (auto) return [...freeTextWithToolCalls(), ...lines].join('\n');
   const call = `"${TOOL_CALL_OPEN}\\n" tool-call-json "\\n${TOOL_CALL_CLOSE}"`;
   const root = parallel ? `root ::= ${call} ("\\n" ${call})*` : `root ::= ${call}`;
   return [root, ...lines].join('\n');
+}
+
+/**
+ * Rules for any text in which each complete `<tool_call>` goes on as a call: state `tool-text-i`
+ * has just read the tag's first i characters (a text-search automaton; only the tag's first
+ * character, `<`, starts it again). Every state may end, so a reply without a call ends as before.
+ */
+function freeTextWithToolCalls(): string[] {
+  const tag = TOOL_CALL_OPEN;
+  const rules = ['root ::= tool-text-0'];
+  for (let index = 0; index < tag.length; index++) {
+    const next = tag[index]!;
+    const others = index === 0 ? '[^<]' : `[^<${next}]`;
+    const advance =
+      index === tag.length - 1
+        ? `"${next}" "\\n" tool-call-json "\\n${TOOL_CALL_CLOSE}" tool-text-0`
+        : `"${next}" tool-text-${index + 1}`;
+    const alternatives =
+      index === 0
+        ? [`${others} tool-text-0`, advance]
+        : [`${others} tool-text-0`, '"<" tool-text-1', advance];
+    rules.push(`tool-text-${index} ::= ( ${alternatives.join(' | ')} )?`);
+  }
+  return rules;
 }
 
 export type ToolStreamEvent =

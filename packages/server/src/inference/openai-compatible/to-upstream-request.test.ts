@@ -25,3 +25,25 @@ describe('toUpstreamRequest parallel_tool_calls', () => {
     }
   });
 });
+
+describe('toUpstreamRequest strict function tools', () => {
+  it('passes `strict` on as the client gave it, and leaves it out when the client did', () => {
+    const parameters = { type: 'object', properties: {}, additionalProperties: false };
+    const { body } = toUpstreamRequest({
+      request: chatRequest({
+        text,
+        tools: [
+          { name: 'strict_one', parameters, strict: true },
+          { name: 'loose_one', parameters, strict: false },
+          { name: 'plain_one', parameters },
+        ],
+      }),
+      model: 'gpt',
+    });
+    expect(body['tools']).toEqual([
+      { type: 'function', function: { name: 'strict_one', parameters, strict: true } },
+      { type: 'function', function: { name: 'loose_one', parameters, strict: false } },
+      { type: 'function', function: { name: 'plain_one', parameters } },
+    ]);
+  });
+});

@@ -25,6 +25,7 @@ export function toUpstreamRequest({
           name: tool.name,
           ...(tool.description === undefined ? {} : { description: tool.description }),
           parameters: tool.parameters,
+          ...(tool.strict === undefined ? {} : { strict: tool.strict }),
         },
       }));
       body['tool_choice'] = toToolChoice(input.toolMode);

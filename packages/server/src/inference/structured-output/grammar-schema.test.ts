@@ -5,7 +5,12 @@ import { zodResponseFormat } from 'openai/helpers/zod';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { InvalidRequestError } from '../../errors.js';
-import { checkStrictSchema, tightenNumberRules, toGrammarSchema } from './grammar-schema.js';
+import {
+  checkStrictFunction,
+  checkStrictSchema,
+  tightenNumberRules,
+  toGrammarSchema,
+} from './grammar-schema.js';
 
 let llama: Llama;
 
@@ -438,6 +443,69 @@ describe('strict: what cannot be guaranteed is refused, naming the keyword and w
     ).toThrow(
       "Invalid schema for response_format 'thing': In context=('properties', 'n'), 'uniqueItems' is not permitted.",
     );
+  });
+
+  it('checkStrictFunction adds the OpenAI rules for function parameters, naming the function', () => {
+    const refused = (parameters: unknown) => {
+      try {
+        checkStrictFunction(parameters, { param: 'tools[0].function.parameters', name: 'get_weather' });
+        return undefined;
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidRequestError);
+        expect((error as InvalidRequestError).param).toBe('tools[0].function.parameters');
+        return (error as Error).message;
+      }
+    };
+    const closed = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+    expect(refused({ ...closed, additionalProperties: false })).toBeUndefined();
+    expect(refused({ type: 'object', properties: {}, additionalProperties: false })).toBeUndefined();
+    expect(refused(closed)).toBe(
+      "Invalid schema for function 'get_weather': In context=(), 'additionalProperties' is required to be supplied and to be false.",
+    );
+    expect(refused({ ...closed, additionalProperties: { type: 'string' } })).toContain(
+      "'additionalProperties' is required to be supplied and to be false.",
+    );
+    expect(
+      refused({
+        type: 'object',
+        properties: { list: { type: 'array', items: { ...closed, properties: { a: {}, b: {} } } } },
+        required: ['list'],
+        additionalProperties: false,
+      }),
+    ).toContain("In context=('properties', 'list', 'items'), 'additionalProperties' is required");
+    expect(
+      refused({
+        $defs: {
+          place: {
+            type: 'object',
+            properties: { a: {}, b: {} },
+            required: ['a'],
+            additionalProperties: false,
+          },
+        },
+        type: 'object',
+        properties: { at: { $ref: '#/$defs/place' } },
+        required: ['at'],
+        additionalProperties: false,
+      }),
+    ).toBe(
+      "Invalid schema for function 'get_weather': In context=('$defs', 'place'), 'required' is required to be supplied and to be an array including every key in properties. Missing 'b'.",
+    );
+    expect(refused({ type: 'array' })).toBe(
+      "Invalid schema for function 'get_weather': schema must be a JSON Schema of 'type: \"object\"', got 'type: \"array\"'.",
+    );
+    expect(refused({ anyOf: [closed] })).toContain('got \'type: "None"\'');
+    // The strict subset's own rules hold too.
+    expect(
+      refused({ ...closed, properties: { city: { type: 'string', not: {} } }, additionalProperties: false }),
+    ).toBe(
+      "Invalid schema for function 'get_weather': In context=('properties', 'city'), 'not' is not permitted.",
+    );
+    // A schema converted before without these rules is still checked against them.
+    toGrammarSchema(closed, { param: 'response_format', strict: true });
+    expect(refused(closed)).toContain("'additionalProperties' is required");
+    // And the strict json_schema check is unchanged by them.
+    expect(() => checkStrictSchema(closed, { param: 'response_format', name: 'thing' })).not.toThrow();
   });
 
   it('refuses a $ref that loops before any property or item (a left-recursive grammar)', async () => {

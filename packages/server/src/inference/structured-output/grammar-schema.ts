@@ -32,8 +32,15 @@ export interface GrammarSchemaOptions {
   readonly param: string;
   /** The schema's name (`response_format.json_schema.name`), quoted in messages. */
   readonly name?: string | undefined;
+  /** What messages call the schema (`Invalid schema for function 'x'`); `param` when left out. */
+  readonly subject?: string | undefined;
   /** Refuse what decoding cannot guarantee, instead of leaving it out. */
   readonly strict?: boolean | undefined;
+  /**
+   * OpenAI's Structured Outputs rules for objects, on top of `strict`: an object at the root, and
+   * every object closed (`additionalProperties: false`) with every property in `required`.
+   */
+  readonly closedObjects?: boolean | undefined;
 }
 
 const MAX_DEPTH = 32;
@@ -75,21 +82,26 @@ const KEYWORDS_BY_TYPE = {
  * milliseconds, and a request converts its schema twice (checked when it arrives, compiled when it
  * runs). A strict conversion holds for a lenient one too: nothing had to be left out of it.
  */
-const cache = new Map<string, { readonly schema: Record<string, unknown>; readonly strict: boolean }>();
+const cache = new Map<
+  string,
+  { readonly schema: Record<string, unknown>; readonly strict: boolean; readonly closedObjects: boolean }
+>();
 const CACHE_SIZE = 32;
 
 /** Returns a schema node-llama-cpp accepts; throws InvalidRequestError naming `param` otherwise. */
 export function toGrammarSchema(schema: unknown, options: GrammarSchemaOptions): Record<string, unknown> {
   const strict = options.strict ?? false;
+  // The object rules only refuse schemas (the conversion is the same): a check that passed holds.
+  const closedObjects = strict && (options.closedObjects ?? false);
   const key = JSON.stringify(schema) ?? 'undefined';
   const hit = cache.get(key);
-  if (hit && (hit.strict || !strict)) {
+  if (hit && (hit.strict || !strict) && (hit.closedObjects || !closedObjects)) {
     cache.delete(key);
     cache.set(key, hit);
     return hit.schema;
   }
-  const converted = deepFreeze(new SchemaConverter(schema, options).run());
-  cache.set(key, { schema: converted, strict });
+  const converted = deepFreeze(new SchemaConverter(schema, { ...options, closedObjects }).run());
+  cache.set(key, { schema: converted, strict, closedObjects });
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
   return converted;
 }
@@ -100,6 +112,19 @@ export function toGrammarSchema(schema: unknown, options: GrammarSchemaOptions):
  */
 export function checkStrictSchema(schema: unknown, { param, name }: { param: string; name?: string }): void {
   toGrammarSchema(schema, { param, name, strict: true });
+}
+
+/**
+ * The check behind a function tool's `strict: true` (Structured Outputs for function calling):
+ * the strict check above plus OpenAI's rules for function parameters (an object at the root,
+ * every object closed, every property required), worded as OpenAI words them:
+ * `Invalid schema for function 'get_weather': In context=(), …`.
+ */
+export function checkStrictFunction(
+  parameters: unknown,
+  { param, name }: { param: string; name: string },
+): void {
+  toGrammarSchema(parameters, { param, name, subject: 'function', strict: true, closedObjects: true });
 }
 
 /**
@@ -153,6 +178,7 @@ class SchemaConverter {
   }
 
   run(): Json {
+    if (this.options.closedObjects) this.checkRootObject();
     const out = this.convert(this.root, [], 0);
     return Object.keys(this.defs).length > 0 ? { oneOf: [out], $defs: this.defs } : out;
   }
@@ -161,13 +187,25 @@ class SchemaConverter {
   // Errors
 
   private invalid(path: Path, message: string): InvalidRequestError {
-    const { param, name } = this.options;
     const context = path.map((part) => (typeof part === 'number' ? String(part) : `'${part}'`));
     const tuple = context.length === 1 ? `(${context[0]},)` : `(${context.join(', ')})`;
+    return this.invalidSchema(`In context=${tuple}, ${message}.`);
+  }
+
+  private invalidSchema(message: string): InvalidRequestError {
+    const { param, name, subject = param } = this.options;
     return new InvalidRequestError(
-      `Invalid schema for ${param}${name === undefined ? '' : ` '${name}'`}: In context=${tuple}, ${message}.`,
+      `Invalid schema for ${subject}${name === undefined ? '' : ` '${name}'`}: ${message}`,
       { param },
     );
+  }
+
+  /** Function parameters are an object (OpenAI's wording, which prints a missing type as None). */
+  private checkRootObject(): void {
+    const type = isObject(this.root) ? this.root['type'] : undefined;
+    if (type === 'object') return;
+    const shown = typeof type === 'string' ? type : type === undefined ? 'None' : JSON.stringify(type);
+    throw this.invalidSchema(`schema must be a JSON Schema of 'type: "object"', got 'type: "${shown}"'.`);
   }
 
   /** A keyword that cannot be enforced: an error under strict, otherwise left out (returns). */
@@ -488,6 +526,18 @@ class SchemaConverter {
     const additional = schema['additionalProperties'];
     if (additional !== undefined && typeof additional !== 'boolean' && !isObject(additional)) {
       throw this.invalid(path, "'additionalProperties' must be a boolean or a schema");
+    }
+    if (this.options.closedObjects) {
+      if (additional !== false) {
+        throw this.invalid(path, "'additionalProperties' is required to be supplied and to be false");
+      }
+      const missing = Object.keys(declared).find((key) => !required.includes(key));
+      if (missing !== undefined) {
+        throw this.invalid(
+          path,
+          `'required' is required to be supplied and to be an array including every key in properties. Missing '${missing}'`,
+        );
+      }
     }
     const properties: Record<string, unknown> = { ...declared };
     for (const key of required as string[]) {
