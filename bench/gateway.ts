@@ -12,6 +12,7 @@
 //
 //   npm run bench:gateway [-- --requests 2000 --seconds 5 --streams 30 --chunks 64]
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -265,8 +266,12 @@ async function main(): Promise<void> {
       }
     }
 
+    // Which relay Atelier's streams take: the native one unless turned off or not built.
+    const nativeRelay =
+      !/^(off|false|0|no)$/i.test(process.env.ATELIER_NATIVE_RELAY ?? '') &&
+      existsSync(path.join(repoRoot, 'packages/server/native/build/relay.node'));
     console.log(
-      `gateway bench: ${requests} sequential requests per target in ${rounds} interleaved rounds, ${seconds} s at concurrency ${concurrency}, ${streams} streams of ${chunks} chunks (1 per ms); node ${process.version}, ${(await import('node:os')).cpus().length} CPUs`,
+      `gateway bench: ${requests} sequential requests per target in ${rounds} interleaved rounds, ${seconds} s at concurrency ${concurrency}, ${streams} streams of ${chunks} chunks (1 per ms); node ${process.version}, ${(await import('node:os')).cpus().length} CPUs; Atelier relays streams with ${nativeRelay ? 'the native relay' : 'the JavaScript relay'}`,
     );
 
     // Warm-up: JIT, connection pools.
@@ -397,7 +402,7 @@ async function main(): Promise<void> {
         `Atelier added p50 ${ours.addedP50.toFixed(3)} ms (target ≤ 0.5): ${check(ours.addedP50 <= 0.5)}`,
         `throughput ${(ours.throughput / portkeyResult.throughput).toFixed(2)}× Portkey (target ≥ 3): ${check(ours.throughput >= 3 * portkeyResult.throughput)}`,
         `throughput ${((100 * ours.throughput) / bareResult.throughput).toFixed(0)}% of the bare proxy (target ≥ 50%): ${check(ours.throughput >= 0.5 * bareResult.throughput)}`,
-        `added per chunk ${ours.addedChunk.toFixed(1)} µs (target ≤ 20): ${check(ours.addedChunk <= 20)}; here a raw TCP pipe (the floor of a proxy process) adds ${pipeResult.addedChunk.toFixed(1)} µs, the bare node:http proxy ${bareResult.addedChunk.toFixed(1)} µs: Atelier ${signed(ours.addedChunk - pipeResult.addedChunk)} µs from the floor of a Node.js process${nativeResult ? `; the same pipe in C adds ${nativeResult.addedChunk.toFixed(1)} µs` : ''}; a chunk's one hop without a proxy (the upstream's write to the client's read) takes ${directChunk.toFixed(1)} µs here`,
+        `added per chunk ${ours.addedChunk.toFixed(1)} µs (target ≤ 20): ${check(ours.addedChunk <= 20)}; here ${nativeResult ? `the C pipe (the floor of any proxy process: a wake-up, a read, a write) adds ${nativeResult.addedChunk.toFixed(1)} µs, Atelier ${signed(ours.addedChunk - nativeResult.addedChunk)} µs from it; ` : ''}the raw TCP pipe in Node.js adds ${pipeResult.addedChunk.toFixed(1)} µs, the bare node:http proxy ${bareResult.addedChunk.toFixed(1)} µs; a chunk's one hop without a proxy (the upstream's write to the client's read) takes ${directChunk.toFixed(1)} µs`,
         `Atelier's own CPU per chunk ${cpuPerChunk.get('Atelier')!.toFixed(1)} µs (raw TCP pipe ${cpuPerChunk.get('raw TCP pipe')!.toFixed(1)}, bare node:http proxy ${cpuPerChunk.get('bare node:http proxy')!.toFixed(1)}${nativeResult ? `, C pipe ${cpuPerChunk.get(NATIVE_PIPE)!.toFixed(1)}` : ''})`,
         `idle RSS ${ours.idle?.toFixed(0)} MiB (target < 120): ${check((ours.idle ?? Number.POSITIVE_INFINITY) < 120)}`,
       ].join('\n'),
