@@ -3,8 +3,6 @@
 // function, before anything runs), and every call of it, forced or in auto mode, streamed or
 // not, has arguments that a JSON Schema validator (ajv) accepts. Assistants refuse such a tool
 // when the assistant (or a run that brings its own tools) is created.
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import ajvFormats from 'ajv-formats';
 import OpenAI from 'openai';
 import type {
   ChatCompletionCreateParamsNonStreaming,
@@ -14,6 +12,7 @@ import type {
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import { banEndTokens, MODEL, startApiServer, tokenIds, vocabulary } from '../support/api-server.js';
+import { type Schema, schemaProblems } from '../support/json-schema-check.js';
 
 let server: TestServer;
 let client: OpenAI;
@@ -25,18 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-// ajv-formats is CommonJS: its plugin is `module.exports.default`.
-ajvFormats.default(ajv);
-
-type Schema = Record<string, unknown>;
-
-function problems(schema: Schema, value: unknown): string[] {
-  const validate = ajv.compile(schema);
-  if (validate(value)) return [];
-  return (validate.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.message}`);
-}
 
 /** What decoding must enforce: a pattern, an enum, integer bounds, a format, a nested object. */
 const forecastParameters = {
@@ -123,7 +110,7 @@ function expectValidCalls(result: { finish: (string | null)[]; calls: Call[][] }
     for (const call of choiceCalls) {
       expect(call.name, label).toBe('get_forecast');
       const args: unknown = JSON.parse(call.arguments);
-      expect(problems(forecastParameters, args), `${label}: ${call.arguments}`).toEqual([]);
+      expect(schemaProblems(forecastParameters, args), `${label}: ${call.arguments}`).toEqual([]);
     }
   }
 }
@@ -210,6 +197,7 @@ describe('strict function tools: a schema outside the strict subset is refused b
           expect(bad.status).toBe(400);
           expect(bad.type).toBe('invalid_request_error');
           expect(bad.param).toBe('tools[1].function.parameters');
+          expect(bad.code).toBe('invalid_function_parameters');
           expect(bad.message).toContain(message);
         }
         // Nothing was generated.
@@ -236,6 +224,7 @@ describe('strict function tools: a schema outside the strict subset is refused b
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     const bad = error as InstanceType<typeof OpenAI.BadRequestError>;
     expect(bad.param).toBe('functions[0].parameters');
+    expect(bad.code).toBe('invalid_function_parameters');
     expect(bad.message).toContain(
       "Invalid schema for function 'get_weather': In context=(), 'additionalProperties' is required to be supplied and to be false.",
     );
@@ -342,6 +331,7 @@ describe('strict function tools in the Assistants API', () => {
     expect(bad.status).toBe(400);
     expect(bad.type).toBe('invalid_request_error');
     expect(bad.param).toBe(param);
+    expect(bad.code).toBe('invalid_function_parameters');
     expect(bad.message).toContain(message);
   }
 
@@ -398,7 +388,7 @@ describe('strict function tools in the Assistants API', () => {
       expect(run.status).toBe('requires_action');
       const [call] = run.required_action!.submit_tool_outputs.tool_calls;
       expect(call!.function.name).toBe('get_forecast');
-      expect(problems(forecastParameters, JSON.parse(call!.function.arguments))).toEqual([]);
+      expect(schemaProblems(forecastParameters, JSON.parse(call!.function.arguments))).toEqual([]);
       await client.beta.threads.runs.cancel(run.id, { thread_id: thread.id });
     }
   });

@@ -1,14 +1,13 @@
 // Structured Outputs with the official `openai` client: a strict `json_schema` response format
 // always yields content that a JSON Schema validator (ajv) accepts, whatever the seed, and a strict
 // schema using a keyword that decoding cannot guarantee is refused up front, as OpenAI does.
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import ajvFormats from 'ajv-formats';
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
 import { MODEL, startApiServer } from '../support/api-server.js';
+import { type Schema, schemaProblems } from '../support/json-schema-check.js';
 
 let server: TestServer;
 let client: OpenAI;
@@ -20,18 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-// ajv-formats is CommonJS: its plugin is `module.exports.default`.
-ajvFormats.default(ajv);
-
-type Schema = Record<string, unknown>;
-
-function problems(schema: Schema, value: unknown): string[] {
-  const validate = ajv.compile(schema);
-  if (validate(value)) return [];
-  return (validate.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.message}`);
-}
 
 const SEEDS = [1, 2, 3, 4];
 
@@ -57,7 +44,7 @@ async function samples(name: string, schema: Schema, { n = 3 } = {}): Promise<un
 
 async function expectAllValid(name: string, schema: Schema): Promise<void> {
   for (const value of await samples(name, schema)) {
-    expect(problems(schema, value), JSON.stringify(value)).toEqual([]);
+    expect(schemaProblems(schema, value), JSON.stringify(value)).toEqual([]);
   }
 }
 
@@ -367,7 +354,7 @@ describe('strict json_schema: what cannot be guaranteed is refused before genera
       const [message] = (await client.beta.threads.messages.list(run.thread_id, { run_id: run.id })).data;
       const part = message!.content[0]!;
       if (part.type !== 'text') throw new Error(`unexpected ${part.type} part`);
-      expect(problems(schema, JSON.parse(part.text.value))).toEqual([]);
+      expect(schemaProblems(schema, JSON.parse(part.text.value))).toEqual([]);
     }
   });
 });

@@ -34,6 +34,8 @@ export interface GrammarSchemaOptions {
   readonly name?: string | undefined;
   /** What messages call the schema (`Invalid schema for function 'x'`); `param` when left out. */
   readonly subject?: string | undefined;
+  /** The error's `code` (OpenAI: `invalid_function_parameters` for a function's; none otherwise). */
+  readonly code?: string | undefined;
   /** Refuse what decoding cannot guarantee, instead of leaving it out. */
   readonly strict?: boolean | undefined;
   /**
@@ -124,7 +126,14 @@ export function checkStrictFunction(
   parameters: unknown,
   { param, name }: { param: string; name: string },
 ): void {
-  toGrammarSchema(parameters, { param, name, subject: 'function', strict: true, closedObjects: true });
+  toGrammarSchema(parameters, {
+    param,
+    name,
+    subject: 'function',
+    code: 'invalid_function_parameters',
+    strict: true,
+    closedObjects: true,
+  });
 }
 
 /**
@@ -193,10 +202,10 @@ class SchemaConverter {
   }
 
   private invalidSchema(message: string): InvalidRequestError {
-    const { param, name, subject = param } = this.options;
+    const { param, name, subject = param, code } = this.options;
     return new InvalidRequestError(
       `Invalid schema for ${subject}${name === undefined ? '' : ` '${name}'`}: ${message}`,
-      { param },
+      { param, ...(code === undefined ? {} : { code }) },
     );
   }
 
