@@ -1,6 +1,7 @@
 // What Atelier adds as a gateway, side by side in one run on loopback, against the same fast local
 // upstream (a minimal node:http server in a worker thread, returning a fixed chat completion and
-// a fixed SSE stream): direct to the upstream; through Atelier; through a bare node:http
+// a fixed SSE stream): direct to the upstream; through Atelier (and, when its native relay was
+// built, a second Atelier with ATELIER_NATIVE_RELAY=off, to compare); through a bare node:http
 // pass-through proxy (the floor the issue names); through a raw TCP pipe (bytes copied socket to
 // socket, no HTTP at all: what any Node proxy process costs here), and the same pipe in C (one
 // epoll loop, no runtime: what any proxy process costs here); through the Portkey AI gateway (the
@@ -23,6 +24,7 @@ import { Worker } from 'node:worker_threads';
 
 const CHUNKS_DEFAULT = 64;
 const NATIVE_PIPE = 'raw TCP pipe in C';
+const JS_RELAY = 'Atelier, JavaScript relay';
 
 // ---------------------------------------------------------------------------------------------
 // The upstream, in a worker thread: its own event loop (so the load generator does not slow it),
@@ -132,30 +134,51 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'atelier-bench-gateway-'));
   try {
     const apiKey = 'sk-atelier-bench-0123456789abcdefghijklmn';
-    const atelierPort = await freePort();
-    const atelier = spawn(
-      process.execPath,
-      [path.join(repoRoot, 'packages/server/bin/atelier.js'), 'serve'],
-      {
-        env: {
-          ...process.env,
-          ATELIER_DATA_DIR: dataDir,
-          ATELIER_PORT: String(atelierPort),
-          ATELIER_BOOTSTRAP_API_KEY: apiKey,
-          ATELIER_LOG_LEVEL: 'warn',
-          ATELIER_UPSTREAMS: JSON.stringify([
-            { name: 'bench', base_url: `${upstream}/v1`, api_key: 'sk-upstream', prefix: 'bench/' },
-          ]),
+    // Which relay Atelier's streams take: the native one unless turned off or not built. With it,
+    // a second Atelier with the JavaScript relay runs beside it, for the comparison.
+    const nativeRelay =
+      !/^(off|false|0|no)$/i.test(process.env.ATELIER_NATIVE_RELAY ?? '') &&
+      existsSync(path.join(repoRoot, 'packages/server/native/build/relay.node'));
+    const startAtelier = async (name: string, relay: string | undefined) => {
+      const port = await freePort();
+      const child = spawn(
+        process.execPath,
+        [path.join(repoRoot, 'packages/server/bin/atelier.js'), 'serve'],
+        {
+          env: {
+            ...process.env,
+            ATELIER_DATA_DIR: path.join(dataDir, `atelier-${port}`),
+            ATELIER_PORT: String(port),
+            ATELIER_BOOTSTRAP_API_KEY: apiKey,
+            ATELIER_LOG_LEVEL: 'warn',
+            ATELIER_UPSTREAMS: JSON.stringify([
+              { name: 'bench', base_url: `${upstream}/v1`, api_key: 'sk-upstream', prefix: 'bench/' },
+            ]),
+            ...(relay ? { ATELIER_NATIVE_RELAY: relay } : {}),
+          },
+          // Its start-up banner is not the bench's output; kept to explain a failed start.
+          stdio: ['ignore', 'ignore', 'pipe'],
         },
-        // Its start-up banner is not the bench's output; kept to explain a failed start.
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let atelierOutput = '';
-    atelier.stderr?.on('data', (chunk: Buffer) => {
-      atelierOutput += String(chunk);
-    });
-    children.push(atelier);
+      );
+      let output = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        output += String(chunk);
+      });
+      children.push(child);
+      const ready = waitForHttp(`http://127.0.0.1:${port}/healthz`).catch((error: Error) => {
+        throw new Error(`${error.message}\n${output}`);
+      });
+      const target: Target = {
+        name,
+        url: `http://127.0.0.1:${port}`,
+        headers: { authorization: `Bearer ${apiKey}` },
+        model: 'bench/bench-model',
+        process: child,
+      };
+      return { target, ready };
+    };
+    const atelier = await startAtelier('Atelier', undefined);
+    const atelierJs = nativeRelay ? await startAtelier(JS_RELAY, 'off') : undefined;
 
     const barePort = await freePort();
     const bare = spawn(
@@ -192,9 +215,8 @@ async function main(): Promise<void> {
     children.push(portkey);
 
     await Promise.all([
-      waitForHttp(`http://127.0.0.1:${atelierPort}/healthz`).catch((error: Error) => {
-        throw new Error(`${error.message}\n${atelierOutput}`);
-      }),
+      atelier.ready,
+      atelierJs?.ready,
       waitForHttp(`http://127.0.0.1:${barePort}/v1/models`),
       waitForHttp(`http://127.0.0.1:${pipePort}/v1/models`),
       waitForHttp(`http://127.0.0.1:${portkeyPort}/`),
@@ -227,13 +249,8 @@ async function main(): Promise<void> {
             },
           ]
         : []),
-      {
-        name: 'Atelier',
-        url: `http://127.0.0.1:${atelierPort}`,
-        headers: { authorization: `Bearer ${apiKey}` },
-        model: 'bench/bench-model',
-        process: atelier,
-      },
+      atelier.target,
+      ...(atelierJs ? [atelierJs.target] : []),
       {
         name: 'Portkey gateway',
         url: `http://127.0.0.1:${portkeyPort}`,
@@ -266,12 +283,8 @@ async function main(): Promise<void> {
       }
     }
 
-    // Which relay Atelier's streams take: the native one unless turned off or not built.
-    const nativeRelay =
-      !/^(off|false|0|no)$/i.test(process.env.ATELIER_NATIVE_RELAY ?? '') &&
-      existsSync(path.join(repoRoot, 'packages/server/native/build/relay.node'));
     console.log(
-      `gateway bench: ${requests} sequential requests per target in ${rounds} interleaved rounds, ${seconds} s at concurrency ${concurrency}, ${streams} streams of ${chunks} chunks (1 per ms); node ${process.version}, ${(await import('node:os')).cpus().length} CPUs; Atelier relays streams with ${nativeRelay ? 'the native relay' : 'the JavaScript relay'}`,
+      `gateway bench: ${requests} sequential requests per target in ${rounds} interleaved rounds, ${seconds} s at concurrency ${concurrency}, ${streams} streams of ${chunks} chunks (1 per ms); node ${process.version}, ${(await import('node:os')).cpus().length} CPUs; Atelier relays streams with ${nativeRelay ? `the native relay ('${JS_RELAY}': the same with ATELIER_NATIVE_RELAY=off)` : 'the JavaScript relay'}`,
     );
 
     // Warm-up: JIT, connection pools.
@@ -403,6 +416,11 @@ async function main(): Promise<void> {
         `throughput ${(ours.throughput / portkeyResult.throughput).toFixed(2)}× Portkey (target ≥ 3): ${check(ours.throughput >= 3 * portkeyResult.throughput)}`,
         `throughput ${((100 * ours.throughput) / bareResult.throughput).toFixed(0)}% of the bare proxy (target ≥ 50%): ${check(ours.throughput >= 0.5 * bareResult.throughput)}`,
         `added per chunk ${ours.addedChunk.toFixed(1)} µs (target ≤ 20): ${check(ours.addedChunk <= 20)}; here ${nativeResult ? `the C pipe (the floor of any proxy process: a wake-up, a read, a write) adds ${nativeResult.addedChunk.toFixed(1)} µs, Atelier ${signed(ours.addedChunk - nativeResult.addedChunk)} µs from it; ` : ''}the raw TCP pipe in Node.js adds ${pipeResult.addedChunk.toFixed(1)} µs, the bare node:http proxy ${bareResult.addedChunk.toFixed(1)} µs; a chunk's one hop without a proxy (the upstream's write to the client's read) takes ${directChunk.toFixed(1)} µs`,
+        ...(results.has(JS_RELAY)
+          ? [
+              `with the JavaScript relay Atelier adds ${results.get(JS_RELAY)!.addedChunk.toFixed(1)} µs per chunk (CPU ${cpuPerChunk.get(JS_RELAY)?.toFixed(1)} µs)`,
+            ]
+          : []),
         `Atelier's own CPU per chunk ${cpuPerChunk.get('Atelier')!.toFixed(1)} µs (raw TCP pipe ${cpuPerChunk.get('raw TCP pipe')!.toFixed(1)}, bare node:http proxy ${cpuPerChunk.get('bare node:http proxy')!.toFixed(1)}${nativeResult ? `, C pipe ${cpuPerChunk.get(NATIVE_PIPE)!.toFixed(1)}` : ''})`,
         `idle RSS ${ours.idle?.toFixed(0)} MiB (target < 120): ${check((ours.idle ?? Number.POSITIVE_INFINITY) < 120)}`,
       ].join('\n'),
