@@ -393,3 +393,42 @@ describe('strict function tools in the Assistants API', () => {
     }
   });
 });
+
+describe('stop sequences and strict calls', () => {
+  const stopParameters = {
+    type: 'object',
+    properties: {
+      days: { type: 'integer', minimum: 1, maximum: 7 },
+      city: { type: 'string', enum: ['Oslo', 'Rome'] },
+    },
+    required: ['days', 'city'],
+    additionalProperties: false,
+  };
+
+  it('a stop sequence does not cut the arguments of a strict call', async () => {
+    for (const stop of [['}'], ['"city"'], ['Oslo', 'Rome']]) {
+      const completion = await client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'hi' }],
+        tools: [{ type: 'function', function: { name: 'f', parameters: stopParameters, strict: true } }],
+        tool_choice: 'required',
+        parallel_tool_calls: false,
+        stop,
+        seed: 1,
+        max_tokens: 200,
+      });
+      const choice = completion.choices[0]!;
+      expect(choice.finish_reason).toBe('tool_calls');
+      const call = choice.message.tool_calls![0]!;
+      const args = call.type === 'function' ? call.function.arguments : '';
+      let parsed: unknown;
+      expect(
+        () => {
+          parsed = JSON.parse(args);
+        },
+        `stop ${JSON.stringify(stop)}: ${args}`,
+      ).not.toThrow();
+      expect(schemaProblems(stopParameters, parsed), `stop ${JSON.stringify(stop)}: ${args}`).toEqual([]);
+    }
+  });
+});

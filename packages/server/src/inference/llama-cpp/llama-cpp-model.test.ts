@@ -160,3 +160,47 @@ describe('LlamaCppModel tool calls in auto mode', () => {
     expect(finish).toMatchObject({ reason: 'length', usage: { completionTokens: 24 } });
   });
 });
+
+describe('LlamaCppModel stop sequences and tool calls', () => {
+  const stopping = (stop: readonly string[], parallelToolCalls = true): GenerateRequest => {
+    const base = request({ parallelToolCalls });
+    return { ...base, sampling: { ...base.sampling, stop } };
+  };
+
+  it("a client stop never cuts a call's arguments", async () => {
+    for (const stop of [['}'], ['"city"'], ['Oslo'], [', "'], ['<tool'], ['call>']]) {
+      const { model } = scriptedModel(tokens(`${call(weather)}\n${call(time)}`));
+      const { content, calls, finish } = await answer(model.generate(stopping(stop)));
+      expect(content, JSON.stringify(stop)).toBe('');
+      expect(calls, JSON.stringify(stop)).toEqual([
+        { index: 0, name: 'get_weather', arguments: '{"city": "Oslo"}' },
+        { index: 1, name: 'get_time', arguments: '{"zone": "CET"}' },
+      ]);
+      expect(finish?.reason).toBe('tool_calls');
+    }
+  });
+
+  it('a client stop in the text before a call ends the reply there', async () => {
+    const { model, pulled } = scriptedModel(tokens(`Let me look up Oslo.\n${call(weather)}`, 2));
+    const { content, calls, finish } = await answer(model.generate(stopping(['Oslo'])));
+    expect(content).toBe('Let me look up ');
+    expect(calls).toEqual([]);
+    expect(finish?.reason).toBe('stop');
+    expect(pulled()).toBe(Math.ceil('Let me look up Oslo'.length / 2));
+  });
+
+  it('a client stop in the text after a call ends the reply there, the call kept', async () => {
+    const { model } = scriptedModel(tokens(`Sure.\n${call(weather)}\nDone: sunny. ${call(time)}`, 4));
+    const { content, calls, finish } = await answer(model.generate(stopping([': sunny'])));
+    expect(content).toBe('Sure.\n\nDone');
+    expect(calls.map((known) => known.name)).toEqual(['get_weather']);
+    expect(finish?.reason).toBe('tool_calls');
+  });
+
+  it('text held back as a possible stop is released when a call follows', async () => {
+    const { model } = scriptedModel(tokens(`Look: O${call(weather)}`, 3));
+    const { content, calls } = await answer(model.generate(stopping(['Oslo'], false)));
+    expect(content).toBe('Look: O');
+    expect(calls).toEqual([{ index: 0, name: 'get_weather', arguments: '{"city": "Oslo"}' }]);
+  });
+});

@@ -60,6 +60,11 @@ interface PreparedPrompt {
   readonly toolCallsOnly: boolean;
   /** At most one call (`parallel_tool_calls: false`, legacy `functions`): generation ends with it. */
   readonly singleToolCall: boolean;
+  /**
+   * The grammar can come to an end where nothing but an end-of-generation token is valid (a JSON
+   * value, a forced call): the grammar, not `logit_bias`, decides where such an output ends.
+   */
+  readonly grammarEnds: boolean;
 }
 
 export class LlamaCppModel implements LanguageModel, EmbeddingModel {
@@ -75,6 +80,8 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
   private embeddingContext: Promise<LlamaEmbeddingContext> | undefined;
   private embeddingQueue: Promise<unknown> = Promise.resolve();
   private jsonGrammar: Promise<LlamaGrammar> | undefined;
+  /** Special and control tokens that do not end generation (see grammarBannedTokens). */
+  private specialTokens: readonly Token[] | undefined;
 
   constructor({ llama, model, context, seededContexts = [], chatWrapper, info }: LlamaCppModelOptions) {
     this.llama = llama;
@@ -89,6 +96,7 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
       seededContexts.length > 0
         ? new SequencePool(seededContexts.map((seeded) => seeded.getSequence()))
         : undefined;
+    for (const each of [context, ...seededContexts]) guardSampling(each);
   }
 
   async dispose(): Promise<void> {
@@ -120,7 +128,7 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
       );
     }
     const maxTokens = sampling.maxTokens ?? available;
-    const tokenBias = this.tokenBias(sampling.logitBias);
+    const tokenBias = this.tokenBias(sampling.logitBias, prompt);
     const pool = sampling.seed !== undefined && this.seededPool ? this.seededPool : this.pool;
     const sequence = await pool.acquire({ tokens: prompt.tokens, signal });
     try {
@@ -180,7 +188,7 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
       let reason: FinishReason | 'length' = 'stop';
       let pendingTokens: Token[] = [];
       let pendingLogprobs: TokenLogprob[] = [];
-      for await (const item of iterator) {
+      for await (const item of failuresAsErrors(iterator, sequence.context, sampling.logitBias.size > 0)) {
         if (signal?.aborted) break;
         generated.push(item.token);
         pendingTokens.push(item.token);
@@ -281,6 +289,7 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
     let parseTools = false;
     let toolCallsOnly = false;
     let singleToolCall = false;
+    let grammarEnds = false;
     let tokens: Token[];
     const hiddenStops: string[] = [];
     if (input.type === 'chat') {
@@ -310,6 +319,8 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
       }
       parseTools = useTools;
       toolCallsOnly = forced;
+      // The auto grammar lets any text follow a call: it never has to end.
+      grammarEnds = forced;
       // In auto mode nothing in the grammar stops a second call: the output assembler ends the
       // generation once the first call is closed (a named function is always a single call).
       singleToolCall = useTools && (!input.parallelToolCalls || input.toolMode.type === 'function');
@@ -332,12 +343,22 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
         grammar = await this.compileSchema(schema, 'response_format.json_schema.schema');
       }
       trimWhitespaceSuffix = true;
+      grammarEnds = true;
       for (const trigger of grammar.stopGenerationTriggers) {
         const text = typeof trigger === 'string' ? trigger : trigger.toString();
         if (text) hiddenStops.push(text);
       }
     }
-    return { tokens, grammar, hiddenStops, trimWhitespaceSuffix, parseTools, toolCallsOnly, singleToolCall };
+    return {
+      tokens,
+      grammar,
+      hiddenStops,
+      trimWhitespaceSuffix,
+      parseTools,
+      toolCallsOnly,
+      singleToolCall,
+      grammarEnds,
+    };
   }
 
   private async toolGrammar(
@@ -392,19 +413,47 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
     return [prefixToken, ...prefix, suffixToken, ...this.model.tokenize(suffix, false), middleToken];
   }
 
-  private tokenBias(logitBias: ReadonlyMap<number, number>): TokenBias | undefined {
-    if (logitBias.size === 0) return undefined;
+  private tokenBias(
+    logitBias: ReadonlyMap<number, number>,
+    { grammar, grammarEnds }: Pick<PreparedPrompt, 'grammar' | 'grammarEnds'>,
+  ): TokenBias | undefined {
     this.checkTokenIds([...logitBias.keys()], 'logit_bias');
+    const banned = grammar ? this.grammarBannedTokens() : [];
+    if (logitBias.size === 0 && banned.length === 0) return undefined;
     const bias = TokenBias.for(this.model);
     // TokenBias.set skips end-of-generation tokens (node-llama-cpp's chat loop must always be able
     // to end), but OpenAI's logit_bias holds for every token: `{"<end token id>": -100}` is how a
     // client makes a reply run to max_tokens. So the biases go into the map the sampler reads.
     const biases = (bias as unknown as { _biases?: unknown })._biases;
+    const put = (token: Token, logit: number) => {
+      if (biases instanceof Map) biases.set(token, logit);
+      else bias.set(token, logit === Number.NEGATIVE_INFINITY ? 'never' : { logit });
+    };
     for (const [token, value] of logitBias) {
-      if (biases instanceof Map) biases.set(token as Token, value <= -100 ? Number.NEGATIVE_INFINITY : value);
-      else bias.set(token as Token, value <= -100 ? 'never' : { logit: value });
+      // Once a grammar's value is complete only an end token is valid: banned, the sampler would
+      // fail. Running to max_tokens cannot apply there; the grammar says where the output ends.
+      if (grammarEnds && this.model.isEogToken(token as Token)) continue;
+      put(token as Token, value <= -100 ? Number.NEGATIVE_INFINITY : value);
     }
+    for (const token of banned) put(token, Number.NEGATIVE_INFINITY);
     return bias;
+  }
+
+  /**
+   * llama.cpp's grammar matches each token by its text with special tokens spelled out
+   * (`<|im_start|>`), while the output is decoded without them: such a token would satisfy the
+   * grammar as text and vanish from the reply, leaving a string too short or a `<tool_call>` tag
+   * the grammar never saw. Under a grammar they are never sampled (end tokens stay: they end).
+   */
+  private grammarBannedTokens(): readonly Token[] {
+    if (!this.specialTokens) {
+      const tokens: Token[] = [];
+      for (const token of this.model.iterateAllTokens()) {
+        if (this.model.isSpecialToken(token) && !this.model.isEogToken(token)) tokens.push(token);
+      }
+      this.specialTokens = tokens;
+    }
+    return this.specialTokens;
   }
 
   private checkTokenIds(tokens: readonly number[], param: string): void {
@@ -501,13 +550,24 @@ interface OutputAssemblerOptions {
 
 /**
  * Turns decoded text into events: cuts at stop sequences (holding back a possible partial
- * match), trims what a grammar appends, routes text through the tool-call parser.
+ * match), trims what a grammar appends, routes text through the tool-call parser. With the
+ * parser, the client's stop sequences apply to the text outside tool calls only (a call's
+ * arguments are never cut by them); the hidden stops (the model's end of turn) apply throughout.
  */
 class OutputAssembler {
   stopped = false;
+  /** Decoded text not yet routed (a possible partial stop, trailing whitespace). */
   private held = '';
   private heldLogprobs: TokenLogprob[] = [];
+  /** Stops matched on the decoded text before it is routed. */
   private readonly stops: readonly string[];
+  /** With the parser: the client's stops, matched on the text outside calls. */
+  private readonly textStops: readonly string[];
+  /** Text outside calls held back as a possible partial match of a client stop. */
+  private text = '';
+  private textLogprobs: TokenLogprob[] = [];
+  /** A client stop ended the text: what the parser still holds comes after it. */
+  private textStopped = false;
   private readonly options: OutputAssemblerOptions;
   private callCount = 0;
   /** The single call allowed has been closed: nothing more is routed. */
@@ -515,7 +575,11 @@ class OutputAssembler {
 
   constructor(options: OutputAssemblerOptions) {
     this.options = options;
-    this.stops = [...options.userStops, ...options.hiddenStops].filter((stop) => stop.length > 0);
+    const nonEmpty = (stops: readonly string[]) => stops.filter((stop) => stop.length > 0);
+    this.stops = nonEmpty(
+      options.parser ? options.hiddenStops : [...options.userStops, ...options.hiddenStops],
+    );
+    this.textStops = nonEmpty(options.parser ? options.userStops : []);
   }
 
   get toolCalls(): number {
@@ -526,11 +590,7 @@ class OutputAssembler {
     if (this.stopped) return [];
     this.held += text;
     this.heldLogprobs.push(...logprobs);
-    let cut = -1;
-    for (const stop of this.stops) {
-      const at = this.held.indexOf(stop);
-      if (at >= 0 && (cut < 0 || at < cut)) cut = at;
-    }
+    const cut = firstStop(this.held, this.stops);
     if (cut >= 0) {
       this.held = this.held.slice(0, cut);
       this.stopped = true;
@@ -547,10 +607,12 @@ class OutputAssembler {
   finish(): GenerateEvent[] {
     if (this.options.trimWhitespaceSuffix) this.held = this.held.trimEnd();
     const events = this.flush(this.held.length);
-    // After the single call, what the parser still holds is dropped with the rest.
-    if (this.options.parser && !this.callsClosed) {
+    // After the single call or a client stop, what the parser still holds is dropped with the rest.
+    if (this.options.parser && !this.callsClosed && !this.textStopped) {
       events.push(...this.route(this.options.parser.finish(), []));
     }
+    // No more text can complete a stop: what was held back as a partial match is text.
+    events.push(...this.releaseText(this.text.length));
     if (this.heldLogprobs.length > 0 && events.length === 0) {
       events.push({ type: 'text-delta', text: '', logprobs: this.heldLogprobs });
       this.heldLogprobs = [];
@@ -559,7 +621,7 @@ class OutputAssembler {
   }
 
   private flush(length: number): GenerateEvent[] {
-    if (length <= 0 || this.callsClosed) return [];
+    if (length <= 0 || this.callsClosed || this.textStopped) return [];
     const text = this.held.slice(0, length);
     this.held = this.held.slice(length);
     const logprobs = this.heldLogprobs;
@@ -575,14 +637,30 @@ class OutputAssembler {
     const out: GenerateEvent[] = [];
     let logprobsPlaced = logprobs.length === 0;
     for (const event of events) {
-      if (this.callsClosed) break;
+      if (this.callsClosed || this.textStopped) break;
       switch (event.type) {
-        case 'text':
+        case 'text': {
           if (this.options.toolCallsOnly) break;
-          out.push({ type: 'text-delta', text: event.text, ...(logprobsPlaced ? {} : { logprobs }) });
+          this.text += event.text;
+          if (!logprobsPlaced) this.textLogprobs.push(...logprobs);
           logprobsPlaced = true;
+          const cut = firstStop(this.text, this.textStops);
+          if (cut >= 0) {
+            this.text = this.text.slice(0, cut);
+            out.push(...this.releaseText(this.text.length, { withLogprobs: true }));
+            this.textStopped = true;
+            this.stopped = true;
+            this.held = '';
+            break;
+          }
+          let keep = 0;
+          for (const stop of this.textStops) keep = Math.max(keep, partialSuffixLength(this.text, stop));
+          out.push(...this.releaseText(this.text.length - keep));
           break;
+        }
         case 'call-start':
+          // Text held back before a call is no stop: a stop cannot span the call.
+          out.push(...this.releaseText(this.text.length));
           this.callCount += 1;
           out.push({ type: 'tool-call-start', index: event.index, id: newId('toolCall'), name: event.name });
           break;
@@ -598,8 +676,88 @@ class OutputAssembler {
           break;
       }
     }
-    if (!logprobsPlaced) out.push({ type: 'text-delta', text: '', logprobs });
+    if (!logprobsPlaced) {
+      // Held-back text keeps the logprobs of the tokens after it, in order.
+      if (this.text) this.textLogprobs.push(...logprobs);
+      else out.push({ type: 'text-delta', text: '', logprobs });
+    }
     return out;
+  }
+
+  /** Emits the first `length` characters of the held-back text (and its logprobs). */
+  private releaseText(length: number, { withLogprobs = false } = {}): GenerateEvent[] {
+    const logprobs = this.textLogprobs;
+    if (length <= 0 && !(withLogprobs && logprobs.length > 0)) return [];
+    const text = this.text.slice(0, Math.max(length, 0));
+    this.text = this.text.slice(text.length);
+    this.textLogprobs = [];
+    return [{ type: 'text-delta', text, ...(logprobs.length ? { logprobs } : {}) }];
+  }
+}
+
+/** Where the first of `stops` begins in `text`, or -1. */
+function firstStop(text: string, stops: readonly string[]): number {
+  let cut = -1;
+  for (const stop of stops) {
+    const at = text.indexOf(stop);
+    if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+  }
+  return cut;
+}
+
+/** The native sampler's last failure on each context, for the error the request gets. */
+const samplingFailures = new WeakMap<object, Error>();
+const guardedContexts = new WeakSet<object>();
+
+/**
+ * node-llama-cpp samples each token in a callback of its batch dispatcher, and nothing awaits the
+ * dispatcher's promise: a sampler failure there (llama.cpp's grammar refusing the sampled token)
+ * would be an unhandled rejection that ends the process, while the generation waiting for that
+ * token would never settle. Reported as "no token" instead, it ends that generation alone:
+ * node-llama-cpp throws "Failed to sample next token" from the sequence's iterator.
+ */
+function guardSampling(context: LlamaContext): void {
+  const native = (context as unknown as { _ctx?: { sampleToken?: unknown } })._ctx;
+  if (!native || typeof native.sampleToken !== 'function' || guardedContexts.has(native)) return;
+  guardedContexts.add(native);
+  const sampleToken = native.sampleToken as (...args: unknown[]) => Promise<unknown>;
+  // The addon's methods are read-only on its prototype: the guard is the instance's own property.
+  Object.defineProperty(native, 'sampleToken', {
+    configurable: true,
+    value: async (...args: unknown[]) => {
+      try {
+        return await sampleToken.apply(native, args);
+      } catch (error) {
+        samplingFailures.set(context, error instanceof Error ? error : new Error(String(error)));
+        return -1;
+      }
+    },
+  });
+}
+
+/**
+ * The tokens of `items`; a failure of the evaluation reaches the request as an error. A sampler
+ * that found no token to sample under the request's `logit_bias` (it banned all the model could
+ * write there) is the request's doing: a 400 naming it. Anything else is a server error.
+ */
+async function* failuresAsErrors<T>(
+  items: AsyncIterable<T>,
+  context: LlamaContext | undefined,
+  biased: boolean,
+): AsyncGenerator<T> {
+  try {
+    yield* items;
+  } catch (error) {
+    const failure = context ? samplingFailures.get(context) : undefined;
+    if (context) samplingFailures.delete(context);
+    const message = failure ? `${(error as Error).message}: ${failure.message}` : (error as Error).message;
+    if (biased && /sample/i.test(message)) {
+      throw new InvalidRequestError(
+        `No token could be sampled: logit_bias bans every token the model may write at this point (${message}).`,
+        { param: 'logit_bias', cause: failure ?? error },
+      );
+    }
+    throw new AtelierError(`The model failed to generate: ${message}`, { cause: failure ?? error });
   }
 }
 
