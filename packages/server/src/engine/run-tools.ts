@@ -8,6 +8,7 @@
 
 import { AtelierError } from '../errors.js';
 import type { ToolCallRequest, ToolDefinition, ToolMode } from '../inference/spec.js';
+import { toToolDefinition } from '../inference/tool-definition.js';
 import type {
   AssistantTool,
   FileSearchResult,
@@ -54,18 +55,7 @@ export function toolDefinitions(tools: readonly AssistantTool[]): ToolDefinition
   return tools.map((tool) => {
     if (tool.type === 'file_search') return FILE_SEARCH_FUNCTION;
     if (tool.type === 'code_interpreter') return CODE_INTERPRETER_FUNCTION;
-    const strict = tool.function.strict ?? undefined;
-    return {
-      name: tool.function.name,
-      ...(tool.function.description ? { description: tool.function.description } : {}),
-      // Without `parameters` a function takes none (under strict: exactly none).
-      parameters: tool.function.parameters ?? {
-        type: 'object',
-        properties: {},
-        ...(strict ? { additionalProperties: false } : {}),
-      },
-      ...(strict === undefined ? {} : { strict }),
-    };
+    return toToolDefinition(tool.function);
   });
 }
 

@@ -13,6 +13,7 @@ import type {
   UserContent,
 } from '../inference/spec.js';
 import { checkStrictFunction, checkStrictSchema } from '../inference/structured-output/grammar-schema.js';
+import { toToolDefinition } from '../inference/tool-definition.js';
 
 export interface ChatRequestPlan {
   readonly request: GenerateRequest;
@@ -33,17 +34,7 @@ export function fromWireChat(
     });
   }
   const definitions = params.tools?.map((tool) => tool.function) ?? params.functions ?? [];
-  const tools: ToolDefinition[] = definitions.map((definition) => ({
-    name: definition.name,
-    ...(definition.description ? { description: definition.description } : {}),
-    // Without `parameters` a function takes none (under strict: exactly none).
-    parameters: definition.parameters ?? {
-      type: 'object',
-      properties: {},
-      ...(definition.strict === true ? { additionalProperties: false } : {}),
-    },
-    ...(typeof definition.strict === 'boolean' ? { strict: definition.strict } : {}),
-  }));
+  const tools: ToolDefinition[] = definitions.map(toToolDefinition);
   const names = new Set<string>();
   for (const [index, tool] of tools.entries()) {
     const at = legacyFunctions ? `functions[${index}]` : `tools[${index}].function`;

@@ -25,8 +25,17 @@ function scriptedModel(pieces: readonly string[]): { model: LlamaCppModel; pulle
       }
     },
   };
-  const context = { contextSize: 4096, idealThreads: 1, totalSequences: 1, getSequence: () => sequence };
+  const context = {
+    contextSize: 4096,
+    idealThreads: 1,
+    totalSequences: 1,
+    getSequence: () => sequence,
+    _ctx: { sampleToken: async () => FIRST_TOKEN },
+  };
   const llamaModel = {
+    iterateAllTokens: function* () {},
+    isSpecialToken: () => false,
+    isEogToken: () => false,
     detokenize: decode,
     tokenize: (text: string) => [...text].map(() => 1 as Token),
     tokenizer: () => [],

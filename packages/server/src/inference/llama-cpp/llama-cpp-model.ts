@@ -37,6 +37,7 @@ import {
   renderToolsPrompt,
   ToolCallStreamParser,
   toolCallGrammar,
+  toolCallSchema,
 } from './tool-protocol.js';
 
 export interface LlamaCppModelOptions {
@@ -80,8 +81,14 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
   private embeddingContext: Promise<LlamaEmbeddingContext> | undefined;
   private embeddingQueue: Promise<unknown> = Promise.resolve();
   private jsonGrammar: Promise<LlamaGrammar> | undefined;
-  /** Special and control tokens that do not end generation (see grammarBannedTokens). */
-  private specialTokens: readonly Token[] | undefined;
+  /**
+   * Special and control tokens that do not end generation: never sampled under a grammar.
+   * llama.cpp's grammar matches each token by its text with special tokens spelled out
+   * (`<|im_start|>`), while the output is decoded without them: such a token would satisfy the
+   * grammar as text and vanish from the reply, leaving a string too short or a `<tool_call>` tag
+   * the grammar never saw. Found once, when the model is loaded (a scan of the vocabulary).
+   */
+  private readonly grammarBannedTokens: readonly Token[];
 
   constructor({ llama, model, context, seededContexts = [], chatWrapper, info }: LlamaCppModelOptions) {
     this.llama = llama;
@@ -97,6 +104,11 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
         ? new SequencePool(seededContexts.map((seeded) => seeded.getSequence()))
         : undefined;
     for (const each of [context, ...seededContexts]) guardSampling(each);
+    const banned: Token[] = [];
+    for (const token of model.iterateAllTokens()) {
+      if (model.isSpecialToken(token) && !model.isEogToken(token)) banned.push(token);
+    }
+    this.grammarBannedTokens = banned;
   }
 
   async dispose(): Promise<void> {
@@ -188,7 +200,8 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
       let reason: FinishReason | 'length' = 'stop';
       let pendingTokens: Token[] = [];
       let pendingLogprobs: TokenLogprob[] = [];
-      for await (const item of failuresAsErrors(iterator, sequence.context, sampling.logitBias.size > 0)) {
+      const banning = [...sampling.logitBias.values()].some((value) => value <= -100);
+      for await (const item of failuresAsErrors(iterator, banning)) {
         if (signal?.aborted) break;
         generated.push(item.token);
         pendingTokens.push(item.token);
@@ -365,20 +378,7 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
     tools: readonly ToolDefinition[],
     { parallel, auto = false }: { parallel: boolean; auto?: boolean },
   ): Promise<LlamaGrammar> {
-    const callSchema = {
-      oneOf: tools.map((tool) => ({
-        type: 'object',
-        properties: {
-          name: { const: tool.name },
-          // A strict function's schema was checked when the request arrived: every keyword holds.
-          arguments: toGrammarSchema(
-            Object.keys(tool.parameters).length === 0 ? { type: 'object', properties: {} } : tool.parameters,
-            { param: 'tools', strict: tool.strict === true },
-          ),
-        },
-      })),
-    };
-    const compiled = await this.compileSchema(callSchema, 'tools');
+    const compiled = await this.compileSchema(toolCallSchema(tools), 'tools');
     return refusedAsInvalid('tools', () =>
       this.llama.createGrammar({
         grammar: toolCallGrammar({ callGrammar: compiled.grammar, parallel, auto }),
@@ -418,7 +418,7 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
     { grammar, grammarEnds }: Pick<PreparedPrompt, 'grammar' | 'grammarEnds'>,
   ): TokenBias | undefined {
     this.checkTokenIds([...logitBias.keys()], 'logit_bias');
-    const banned = grammar ? this.grammarBannedTokens() : [];
+    const banned = grammar ? this.grammarBannedTokens : [];
     if (logitBias.size === 0 && banned.length === 0) return undefined;
     const bias = TokenBias.for(this.model);
     // TokenBias.set skips end-of-generation tokens (node-llama-cpp's chat loop must always be able
@@ -437,23 +437,6 @@ export class LlamaCppModel implements LanguageModel, EmbeddingModel {
     }
     for (const token of banned) put(token, Number.NEGATIVE_INFINITY);
     return bias;
-  }
-
-  /**
-   * llama.cpp's grammar matches each token by its text with special tokens spelled out
-   * (`<|im_start|>`), while the output is decoded without them: such a token would satisfy the
-   * grammar as text and vanish from the reply, leaving a string too short or a `<tool_call>` tag
-   * the grammar never saw. Under a grammar they are never sampled (end tokens stay: they end).
-   */
-  private grammarBannedTokens(): readonly Token[] {
-    if (!this.specialTokens) {
-      const tokens: Token[] = [];
-      for (const token of this.model.iterateAllTokens()) {
-        if (this.model.isSpecialToken(token) && !this.model.isEogToken(token)) tokens.push(token);
-      }
-      this.specialTokens = tokens;
-    }
-    return this.specialTokens;
   }
 
   private checkTokenIds(tokens: readonly number[], param: string): void {
@@ -705,8 +688,6 @@ function firstStop(text: string, stops: readonly string[]): number {
   return cut;
 }
 
-/** The native sampler's last failure on each context, for the error the request gets. */
-const samplingFailures = new WeakMap<object, Error>();
 const guardedContexts = new WeakSet<object>();
 
 /**
@@ -718,7 +699,15 @@ const guardedContexts = new WeakSet<object>();
  */
 function guardSampling(context: LlamaContext): void {
   const native = (context as unknown as { _ctx?: { sampleToken?: unknown } })._ctx;
-  if (!native || typeof native.sampleToken !== 'function' || guardedContexts.has(native)) return;
+  if (!native || typeof native.sampleToken !== 'function') {
+    // A node-llama-cpp whose context is shaped otherwise: say so, the guard cannot apply.
+    process.emitWarning(
+      "node-llama-cpp's context has no _ctx.sampleToken: a sampler failure will not be contained to its request",
+      { code: 'ATELIER_SAMPLER_GUARD' },
+    );
+    return;
+  }
+  if (guardedContexts.has(native)) return;
   guardedContexts.add(native);
   const sampleToken = native.sampleToken as (...args: unknown[]) => Promise<unknown>;
   // The addon's methods are read-only on its prototype: the guard is the instance's own property.
@@ -727,8 +716,7 @@ function guardSampling(context: LlamaContext): void {
     value: async (...args: unknown[]) => {
       try {
         return await sampleToken.apply(native, args);
-      } catch (error) {
-        samplingFailures.set(context, error instanceof Error ? error : new Error(String(error)));
+      } catch {
         return -1;
       }
     },
@@ -737,27 +725,22 @@ function guardSampling(context: LlamaContext): void {
 
 /**
  * The tokens of `items`; a failure of the evaluation reaches the request as an error. A sampler
- * that found no token to sample under the request's `logit_bias` (it banned all the model could
- * write there) is the request's doing: a 400 naming it. Anything else is a server error.
+ * that found no token to sample while the request's `logit_bias` banned tokens (with the grammar,
+ * it banned all the model could write there) is the request's doing: a 400 naming it. Anything
+ * else is a server error.
  */
-async function* failuresAsErrors<T>(
-  items: AsyncIterable<T>,
-  context: LlamaContext | undefined,
-  biased: boolean,
-): AsyncGenerator<T> {
+async function* failuresAsErrors<T>(items: AsyncIterable<T>, banning: boolean): AsyncGenerator<T> {
   try {
     yield* items;
   } catch (error) {
-    const failure = context ? samplingFailures.get(context) : undefined;
-    if (context) samplingFailures.delete(context);
-    const message = failure ? `${(error as Error).message}: ${failure.message}` : (error as Error).message;
-    if (biased && /sample/i.test(message)) {
+    const message = (error as Error).message;
+    if (banning && /sample/i.test(message)) {
       throw new InvalidRequestError(
         `No token could be sampled: logit_bias bans every token the model may write at this point (${message}).`,
-        { param: 'logit_bias', cause: failure ?? error },
+        { param: 'logit_bias', cause: error },
       );
     }
-    throw new AtelierError(`The model failed to generate: ${message}`, { cause: failure ?? error });
+    throw new AtelierError(`The model failed to generate: ${message}`, { cause: error });
   }
 }
 

@@ -4,8 +4,8 @@
 import { getLlama, type Llama, LlamaLogLevel } from 'node-llama-cpp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ToolDefinition } from '../spec.js';
-import { tightenNumberRules, toGrammarSchema } from '../structured-output/grammar-schema.js';
-import { toolCallGrammar } from './tool-protocol.js';
+import { tightenNumberRules } from '../structured-output/grammar-schema.js';
+import { toolCallGrammar, toolCallSchema } from './tool-protocol.js';
 
 let llama: Llama;
 
@@ -38,17 +38,8 @@ async function matcher({
   auto: boolean;
   parallel?: boolean;
 }): Promise<(text: string) => boolean> {
-  const callSchema = {
-    oneOf: tools.map((tool) => ({
-      type: 'object',
-      properties: {
-        name: { const: tool.name },
-        arguments: toGrammarSchema(tool.parameters, { param: 'tools', strict: tool.strict === true }),
-      },
-    })),
-  };
   // biome-ignore lint/suspicious/noExplicitAny: node-llama-cpp types its schema subset narrowly.
-  const compiled = await llama.createGrammarForJsonSchema(callSchema as any);
+  const compiled = await llama.createGrammarForJsonSchema(toolCallSchema(tools) as any);
   const grammar = await llama.createGrammar({
     grammar: toolCallGrammar({ callGrammar: tightenNumberRules(compiled.grammar), parallel, auto }),
   });

@@ -2,6 +2,7 @@
 // the system prompt, calls as <tool_call>{"name","arguments"}</tool_call>, results as
 // <tool_response>), plus a streaming parser that turns generated text back into tool-call events.
 import type { ToolDefinition } from '../spec.js';
+import { toGrammarSchema } from '../structured-output/grammar-schema.js';
 
 export const TOOL_CALL_OPEN = '<tool_call>';
 export const TOOL_CALL_CLOSE = '</tool_call>';
@@ -36,6 +37,26 @@ export function renderToolCall({ name, arguments: args }: { name: string; argume
 
 export function renderToolResponse(content: string): string {
   return `<tool_response>\n${content}\n</tool_response>`;
+}
+
+/**
+ * The JSON schema of one call, `{"name": const, "arguments": schema} | …`, that toolCallGrammar
+ * wraps once node-llama-cpp compiled it. A strict function's schema was checked when the request
+ * arrived: every keyword holds.
+ */
+export function toolCallSchema(tools: readonly ToolDefinition[]): Record<string, unknown> {
+  return {
+    oneOf: tools.map((tool) => ({
+      type: 'object',
+      properties: {
+        name: { const: tool.name },
+        arguments: toGrammarSchema(
+          Object.keys(tool.parameters).length === 0 ? { type: 'object', properties: {} } : tool.parameters,
+          { param: 'tools', strict: tool.strict === true },
+        ),
+      },
+    })),
+  };
 }
 
 /**

