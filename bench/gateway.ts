@@ -25,6 +25,31 @@ import { Worker } from 'node:worker_threads';
 const CHUNKS_DEFAULT = 64;
 const NATIVE_PIPE = 'raw TCP pipe in C';
 const JS_RELAY = 'Atelier, JavaScript relay';
+/** Plain requests kept in flight through Atelier while its streams are measured "busy". */
+const BUSY_LOAD = 8;
+
+// The load of that measure, in a worker thread (so the bench's own stream client is not slowed by
+// it): `concurrency` requests always in flight until told to stop; answers how many completed.
+const LOAD_SOURCE = String.raw`
+const http = require('node:http');
+const { parentPort, workerData } = require('node:worker_threads');
+const { url, headers, body, concurrency } = workerData;
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+let running = true;
+let completed = 0;
+parentPort.once('message', () => { running = false; });
+const one = () => new Promise((resolve) => {
+  const request = http.request(url, { method: 'POST', agent, headers }, (response) => {
+    response.resume();
+    response.on('end', resolve);
+  });
+  request.on('error', resolve);
+  request.end(body);
+});
+Promise.all(Array.from({ length: concurrency }, async () => {
+  while (running) { await one(); completed++; }
+})).then(() => parentPort.postMessage(completed));
+`;
 
 // ---------------------------------------------------------------------------------------------
 // The upstream, in a worker thread: its own event loop (so the load generator does not slow it),
@@ -322,6 +347,34 @@ async function main(): Promise<void> {
       }
     }
 
+    // Per chunk while Atelier is busy: the same streams while a worker thread keeps `BUSY_LOAD`
+    // plain requests in flight through the same Atelier (the relay competes with its own server).
+    const busyPerChunk = new Map<string, number[]>();
+    for (const target of measured.filter((each) => each.name.startsWith('Atelier'))) {
+      if (streamFailures.has(target.name)) continue;
+      const load = new Worker(LOAD_SOURCE, {
+        eval: true,
+        workerData: {
+          url: `${target.url}/v1/chat/completions`,
+          headers: { 'content-type': 'application/json', ...target.headers },
+          body: requestBody(target.model, false).toString(),
+          concurrency: BUSY_LOAD,
+        },
+      });
+      await sleep(300);
+      const samples: number[] = [];
+      for (let round = 0; round < Math.ceil(streams / 3); round++) {
+        const received = await stream(target, chunks);
+        if (typeof received === 'string' || received.length !== chunks) continue;
+        samples.push(...received.map((at, index) => at - sentAt[index]!));
+      }
+      const answered = new Promise((resolve) => load.once('message', resolve));
+      load.postMessage('stop');
+      await answered;
+      await load.terminate();
+      busyPerChunk.set(target.name, samples);
+    }
+
     // CPU per chunk, the part of the overhead that is the proxy's own work (the rest of the added
     // latency is the kernel waking a sleeping process, which a raw pipe pays too): each proxy's
     // CPU time over streams of one event and of all of them, the difference per extra event.
@@ -422,6 +475,10 @@ async function main(): Promise<void> {
             ]
           : []),
         `Atelier's own CPU per chunk ${cpuPerChunk.get('Atelier')!.toFixed(1)} µs (raw TCP pipe ${cpuPerChunk.get('raw TCP pipe')!.toFixed(1)}, bare node:http proxy ${cpuPerChunk.get('bare node:http proxy')!.toFixed(1)}${nativeResult ? `, C pipe ${cpuPerChunk.get(NATIVE_PIPE)!.toFixed(1)}` : ''})`,
+        ...[...busyPerChunk].map(
+          ([name, samples]) =>
+            `${name} per chunk while answering ${BUSY_LOAD} other requests at once: +${(percentile(samples, 50) - directChunk).toFixed(1)} µs p50, +${(percentile(samples, 99) - directChunk).toFixed(1)} µs p99`,
+        ),
         `idle RSS ${ours.idle?.toFixed(0)} MiB (target < 120): ${check((ours.idle ?? Number.POSITIVE_INFINITY) < 120)}`,
       ].join('\n'),
     );
