@@ -30,7 +30,7 @@ const BUSY_LOAD = 8;
 
 // The load of that measure, in a worker thread (so the bench's own stream client is not slowed by
 // it): `concurrency` requests always in flight until told to stop; answers how many completed.
-const LOAD_SOURCE = String.raw`
+const LOAD_SOURCE = `
 const http = require('node:http');
 const { parentPort, workerData } = require('node:worker_threads');
 const { url, headers, body, concurrency } = workerData;
