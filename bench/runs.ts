@@ -14,6 +14,7 @@ import { STREAM_END_STATUSES } from '../packages/server/src/engine/run-events.js
 import { assembleContext } from '../packages/server/src/engine/thread-context.js';
 import { summarizeWithModel } from '../packages/server/src/engine/thread-summarizer.js';
 import { TokenCounter } from '../packages/server/src/engine/token-counter.js';
+import { defaultSampling } from '../packages/server/src/inference/sampling.js';
 import type { ChatMessage, GenerateRequest } from '../packages/server/src/inference/spec.js';
 import { makeTestModel } from '../packages/server/src/inference/test-model/make-test-model.js';
 import { startServer } from '../packages/server/src/main.js';
@@ -87,15 +88,9 @@ try {
   ];
   const request: GenerateRequest = {
     input: { type: 'chat', messages, tools: [], toolMode: { type: 'none' }, parallelToolCalls: true },
-    sampling: {
+    sampling: defaultSampling({
       maxTokens: tokens,
-      temperature: 1,
-      topP: 1,
-      stop: [],
-      presencePenalty: 0,
-      frequencyPenalty: 0,
-      logitBias: new Map(),
-    },
+    }),
     constraint: { type: 'none' },
   };
 

@@ -10,6 +10,7 @@ import {
   loadNativeRelay,
   type NativeRelay,
 } from '../../packages/server/src/inference/openai-compatible/native-relay.js';
+import { defaultSampling } from '../../packages/server/src/inference/sampling.js';
 import type { GenerateEvent } from '../../packages/server/src/inference/spec.js';
 import { chatRequest, WEATHER_TOOL } from '../../packages/server/src/test-support/chat-request.js';
 import type { TestServer } from '../../packages/server/src/test-support/test-server.js';
@@ -406,17 +407,11 @@ function gatewayTests(nativeRelay: 'on' | 'off'): void {
           toolMode: { type: 'auto' },
           parallelToolCalls: true,
         },
-        sampling: {
+        sampling: defaultSampling({
           maxTokens: 6,
-          temperature: 1,
-          topP: 1,
-          stop: [],
-          presencePenalty: 0,
-          frequencyPenalty: 0,
-          logitBias: new Map(),
           seed: 5,
           logprobs: { top: 1 },
-        },
+        }),
         constraint: { type: 'none' },
       })) {
         events.push(event);

@@ -13,6 +13,7 @@
 
 import { newId } from '@atelier/protocol';
 import { AtelierError } from '../errors.js';
+import { defaultSampling } from '../inference/sampling.js';
 import type {
   FinishReason,
   GenerateRequest,
@@ -466,15 +467,11 @@ export async function executeRun(
             }),
             parallelToolCalls: run.parallelToolCalls,
           },
-          sampling: {
+          sampling: defaultSampling({
             ...(maxTokens !== undefined ? { maxTokens } : {}),
             temperature: run.temperature ?? 1,
             topP: run.topP ?? 1,
-            stop: [],
-            presencePenalty: 0,
-            frequencyPenalty: 0,
-            logitBias: new Map(),
-          },
+          }),
           constraint: toConstraint(run.responseFormat),
           signal,
         });

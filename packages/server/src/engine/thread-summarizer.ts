@@ -1,6 +1,7 @@
 // Summarizes the oldest part of a long thread with the run's own model, folding new messages into
 // the summary so far. Used when a thread no longer fits the context window (truncation `auto`).
 
+import { defaultSampling } from '../inference/sampling.js';
 import type { ChatMessage, LanguageModel, Usage } from '../inference/spec.js';
 
 export interface SummaryRequest {
@@ -45,15 +46,10 @@ export const summarizeWithModel: Summarizer = async ({ model, previous, transcri
   let usage: Usage = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0 };
   for await (const event of model.generate({
     input: { type: 'chat', messages, tools: [], toolMode: { type: 'none' }, parallelToolCalls: false },
-    sampling: {
+    sampling: defaultSampling({
       maxTokens,
       temperature: 0.3,
-      topP: 1,
-      stop: [],
-      presencePenalty: 0,
-      frequencyPenalty: 0,
-      logitBias: new Map(),
-    },
+    }),
     constraint: { type: 'none' },
     ...(signal ? { signal } : {}),
   })) {

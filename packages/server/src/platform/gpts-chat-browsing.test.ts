@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompletionEvent } from '../engine/chat-completion.js';
+import { defaultSampling } from '../inference/sampling.js';
 import type { GenerateRequest } from '../inference/spec.js';
 import { createBrowser } from '../tools/browser/browser.js';
 import { createSearchProvider } from '../tools/browser/web-search.js';
@@ -84,14 +85,7 @@ const request = {
     toolMode: { type: 'auto' as const },
     parallelToolCalls: true,
   },
-  sampling: {
-    temperature: 1,
-    topP: 1,
-    stop: [],
-    presencePenalty: 0,
-    frequencyPenalty: 0,
-    logitBias: new Map(),
-  },
+  sampling: defaultSampling(),
   constraint: { type: 'none' as const },
 } satisfies GenerateRequest;
 

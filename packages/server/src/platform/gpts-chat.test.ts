@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CompletionEvent } from '../engine/chat-completion.js';
 import { AtelierError } from '../errors.js';
+import { defaultSampling } from '../inference/sampling.js';
 import type { GenerateEvent, GenerateRequest, ToolDefinition } from '../inference/spec.js';
 import type { GptConfig } from '../storage/repositories/gpts-repository.js';
 import type { CodeInterpreterRequest, FileSearchRequest } from '../tools/spec.js';
@@ -53,14 +54,7 @@ function request(tools: ToolDefinition[] = []) {
       toolMode: { type: 'auto' as const },
       parallelToolCalls: true,
     },
-    sampling: {
-      temperature: 1,
-      topP: 1,
-      stop: [],
-      presencePenalty: 0,
-      frequencyPenalty: 0,
-      logitBias: new Map(),
-    },
+    sampling: defaultSampling(),
     constraint: { type: 'none' as const },
   } satisfies GenerateRequest;
 }

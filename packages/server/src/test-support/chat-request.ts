@@ -1,5 +1,7 @@
 // A chat request as the engine hands it to a model, for the tests of the model adapters: one
 // user turn, the weather tool, sampling at OpenAI's defaults and no output constraint.
+
+import { defaultSampling } from '../inference/sampling.js';
 import type { GenerateRequest, ToolDefinition, ToolMode } from '../inference/spec.js';
 
 /** The tool those tests offer: a city's weather. */
@@ -27,14 +29,7 @@ export function chatRequest({
       toolMode,
       parallelToolCalls,
     },
-    sampling: {
-      temperature: 1,
-      topP: 1,
-      stop: [],
-      presencePenalty: 0,
-      frequencyPenalty: 0,
-      logitBias: new Map(),
-    },
+    sampling: defaultSampling(),
     constraint: { type: 'none' },
   };
 }

@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultSampling } from '../sampling.js';
 import type { GenerateEvent, GenerateRequest, ModelInfo } from '../spec.js';
 import { OpenAICompatibleModel, UpstreamResponseError } from './openai-compatible-model.js';
 import { UpstreamClient } from './upstream-client.js';
@@ -74,16 +75,11 @@ const request: GenerateRequest = {
     toolMode: { type: 'auto' },
     parallelToolCalls: true,
   },
-  sampling: {
+  sampling: defaultSampling({
     maxTokens: 50,
     temperature: 0.5,
-    topP: 1,
-    stop: [],
-    presencePenalty: 0,
-    frequencyPenalty: 0,
-    logitBias: new Map(),
     seed: 7,
-  },
+  }),
   constraint: { type: 'none' },
 };
 
