@@ -94,6 +94,21 @@ async function timeClose(testServer: TestServer): Promise<number> {
   }
 }
 
+/**
+ * An upload that never ends, on `host`, with a grace period of 1 s: the close waits that long for
+ * it (models and the database close only after), then cuts it.
+ */
+async function expectUploadCutAfterOneSecond(testServer: TestServer, host?: string): Promise<void> {
+  const uploading = await connect(testServer, host);
+  startEndlessUpload(uploading, testServer.apiKey);
+  // The server has the request (and its unfinished body) before the close begins.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const elapsed = await timeClose(testServer);
+  expect(elapsed).toBeGreaterThanOrEqual(900);
+  expect(elapsed).toBeLessThan(PROMPT_MS);
+  expect(await closesWithin(uploading, 500)).toBe(true);
+}
+
 describe('closing the server', () => {
   it('is not held by a connection that never sent a request', async () => {
     server = await startApiServer();
@@ -182,15 +197,7 @@ describe('closing the server', () => {
 
   it('cuts a request still in flight when the configured grace period ends', async () => {
     server = await startApiServer({ env: { ATELIER_SHUTDOWN_GRACE_SECONDS: '1' } });
-    const uploading = await connect(server);
-    startEndlessUpload(uploading, server.apiKey);
-    // The server has the request (and its unfinished body) before the close begins.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-
-    const elapsed = await timeClose(server);
-    expect(elapsed).toBeGreaterThanOrEqual(900);
-    expect(elapsed).toBeLessThan(PROMPT_MS);
-    expect(await closesWithin(uploading, 500)).toBe(true);
+    await expectUploadCutAfterOneSecond(server);
   });
 
   it('with a grace period of 0, cuts a request in flight at once', async () => {
@@ -271,15 +278,7 @@ describe.skipIf(!ipv6Usable)(
         server = await startApiServer({
           env: { ATELIER_HOST: 'localhost', ATELIER_SHUTDOWN_GRACE_SECONDS: '1' },
         });
-        const uploading = await connect(server, host);
-        startEndlessUpload(uploading, server.apiKey);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-
-        const elapsed = await timeClose(server);
-        // The close waits for it: models and the database close only after.
-        expect(elapsed).toBeGreaterThanOrEqual(900);
-        expect(elapsed).toBeLessThan(PROMPT_MS);
-        expect(await closesWithin(uploading, 500)).toBe(true);
+        await expectUploadCutAfterOneSecond(server, host);
       },
     );
   },

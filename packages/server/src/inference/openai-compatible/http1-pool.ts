@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import tls from 'node:tls';
 import type { PassThroughResponse, PassThroughSink } from '../spec.js';
 import { ChunkedBody, HttpFramingError, type ResponseHead, readResponseHead } from './http1-framing.js';
-import { type NativeRelay, type NativeRelayOutcome, plainSocketFd, setNodeReading } from './native-relay.js';
+import { type NativeRelay, type NativeRelayDone, plainSocketFd, setNodeReading } from './native-relay.js';
 
 /** What one exchange reports: its answer (head read), or why there is none. */
 export interface ExchangeHandler {
@@ -506,8 +506,7 @@ class UpstreamAnswer implements PassThroughResponse {
         clientFd,
         this.timeoutMs,
         sink.inspect !== undefined,
-        (outcome, reason, tail, total, leftover, unsent) =>
-          this.nativeDone(outcome, reason, tail, total, leftover, unsent),
+        this.nativeDone,
       );
     } catch {
       this.native = undefined;
@@ -515,14 +514,7 @@ class UpstreamAnswer implements PassThroughResponse {
     }
   }
 
-  private nativeDone(
-    outcome: NativeRelayOutcome,
-    reason: string,
-    tail: Buffer,
-    total: number,
-    leftover: Buffer,
-    unsent: Buffer,
-  ): void {
+  private readonly nativeDone: NativeRelayDone = (outcome, reason, tail, total, leftover, unsent) => {
     this.native = undefined;
     // What passed counts for usage however it ended (aborted: the client left, or the answer broke).
     if (total > 0) this.consumer?.inspect?.(tail, total - tail.length);
@@ -542,7 +534,7 @@ class UpstreamAnswer implements PassThroughResponse {
           ? new HttpFramingError(reason.slice('framing:'.length))
           : new UpstreamConnectionClosed(),
     );
-  }
+  };
 
   /** @internal Stops a native relay still running (its descriptors closed, so the peers see the close). */
   stopNative(): void {
