@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { hasJsonType } from '../../packages/server/src/inference/structured-output/grammar-schema.js';
 
 export type JsonSchema = { readonly [key: string]: unknown } | boolean;
 
@@ -169,25 +170,11 @@ function typeIncludes(schema: { readonly [key: string]: unknown }, name: string)
   return type === name || (Array.isArray(type) && type.includes(name));
 }
 
+const JSON_TYPES = new Set(['null', 'boolean', 'string', 'number', 'integer', 'array', 'object']);
+
 function hasType(value: unknown, type: string): boolean {
-  switch (type) {
-    case 'null':
-      return value === null;
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'string':
-      return typeof value === 'string';
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'integer':
-      return Number.isInteger(value);
-    case 'array':
-      return Array.isArray(value);
-    case 'object':
-      return isPlainObject(value);
-    default:
-      throw new Error(`unknown JSON Schema type ${type}`);
-  }
+  if (!JSON_TYPES.has(type)) throw new Error(`unknown JSON Schema type ${type}`);
+  return hasJsonType(value, type);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -605,7 +605,7 @@ class SchemaConverter {
       return false;
     }
     const types = typeList(schema['type']);
-    if (types && !types.some((type) => hasType(value, type))) return false;
+    if (types && !types.some((type) => hasJsonType(value, type))) return false;
     if (typeof value === 'string') {
       const { min, max } = this.lengthBounds(schema, 'minLength', 'maxLength', path);
       const length = [...value].length;
@@ -1014,7 +1014,8 @@ function intersectTypes(a: readonly string[], b: readonly string[]): string[] {
   return [...out];
 }
 
-function hasType(value: unknown, type: string): boolean {
+/** Whether a JSON value is of a JSON Schema `type` (an unknown type: false). */
+export function hasJsonType(value: unknown, type: string): boolean {
   switch (type) {
     case 'null':
       return value === null;
